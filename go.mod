@@ -1,0 +1,3 @@
+module github.com/netdiag/netdiag
+
+go 1.26
