@@ -3,6 +3,8 @@ package failure
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -95,5 +97,17 @@ func TestKindExitCodes(t *testing.T) {
 	l := Localf(cause, "no raw socket")
 	if !errors.Is(l, cause) || l.Kind.ExitCode() != 4 {
 		t.Fatalf("Localf lost its cause or kind: %v", l)
+	}
+}
+
+func TestEveryReasonIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/json.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Reasons() {
+		if !strings.Contains(string(doc), "| `"+string(r)+"` | "+string(r.Layer())+" |") {
+			t.Errorf("docs/json.md does not list reason %s (layer %s)", r, r.Layer())
+		}
 	}
 }
