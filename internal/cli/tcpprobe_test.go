@@ -1,0 +1,268 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netdiag/netdiag/pkg/failure"
+	"github.com/netdiag/netdiag/pkg/handshake"
+	"github.com/netdiag/netdiag/pkg/resolve"
+)
+
+func TestTCPProbeBadInput(t *testing.T) {
+	cases := []struct {
+		args []string
+		says string
+	}{
+		{[]string{"tcpprobe"}, "missing target"},
+		{[]string{"tcpprobe", "127.0.0.1"}, "missing port"},
+		{[]string{"tcpprobe", "127.0.0.1:0"}, "out of range"},
+		{[]string{"tcpprobe", "127.0.0.1:65536"}, "out of range"},
+		{[]string{"tcpprobe", "127.0.0.1:http"}, "not a number"},
+		{[]string{"tcpprobe", "[::1:80"}, "missing ']'"},
+		{[]string{"tcpprobe", "-p", "80,,81", "127.0.0.1"}, "empty item"},
+		{[]string{"tcpprobe", "-p", "90-80", "127.0.0.1"}, "runs backwards"},
+		{[]string{"tcpprobe", "-p", "1-70000", "127.0.0.1"}, "out of range"},
+		{[]string{"tcpprobe", "-p", "80", "127.0.0.1:22"}, "not both"},
+		{[]string{"tcpprobe", "-c", "0", "127.0.0.1:22"}, "--count"},
+		{[]string{"tcpprobe", "--parallel", "-1", "127.0.0.1:22"}, "--parallel"},
+		{[]string{"tcpprobe", "--rate", "-5", "127.0.0.1:22"}, "--rate"},
+		{[]string{"tcpprobe", "-c", "2", "-i", "0", "127.0.0.1:22"}, "--interval"},
+		{[]string{"tcpprobe", "-i", "soon", "127.0.0.1:22"}, "not a duration"},
+		{[]string{"tcpprobe", "-6", "127.0.0.1:22"}, "not an IPv6 address"},
+	}
+	for _, c := range cases {
+		out, errOut, code := runCLI(t, c.args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", c.args, code, errOut)
+		}
+		if out != "" {
+			t.Errorf("%v: stdout %q", c.args, out)
+		}
+		if !strings.HasPrefix(errOut, "netdiag: ") || !strings.Contains(errOut, c.says) {
+			t.Errorf("%v: stderr %q does not say %q", c.args, errOut, c.says)
+		}
+	}
+}
+
+func TestTCPProbeHelp(t *testing.T) {
+	out, _, code := runCLI(t, "tcpprobe", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"Examples:", "-p, --ports", "-c, --count", "--parallel", "admin-prohibited", "IP_RECVERR"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+// TestTCPProbeLoopback runs the real connect prober against loopback: an
+// open port exits 0, a closed one 1, with the documented JSON keys.
+func TestTCPProbeLoopback(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Skipf("no IPv4 loopback: %v", err)
+	}
+	defer ln.Close()
+	open := ln.Addr().String()
+	gone, _ := net.Listen("tcp4", "127.0.0.1:0")
+	closed := gone.Addr().String()
+	gone.Close()
+
+	out, errOut, code := runCLI(t, "tcpprobe", open)
+	if code != 0 || !strings.Contains(out, open+" open ") || !strings.Contains(out, "(mss ") {
+		t.Fatalf("open: exit %d\n%s%s", code, out, errOut)
+	}
+	out, _, code = runCLI(t, "tcpprobe", "--json", open, closed)
+	if code != 1 {
+		t.Fatalf("open+closed: exit %d, want 1\n%s", code, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want 2 probes and a summary:\n%s", out)
+	}
+	var first, second, summary map[string]any
+	for i, v := range []*map[string]any{&first, &second, &summary} {
+		if err := json.Unmarshal([]byte(lines[i]), v); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+	}
+	for _, k := range []string{"type", "target", "addr", "port", "seq", "state", "rtt_ms", "mss", "wscale", "sack", "timestamps", "kernel_rtt_ms"} {
+		if _, ok := first[k]; !ok {
+			t.Errorf("open probe lacks %q: %s", k, lines[0])
+		}
+	}
+	if first["state"] != "open" || second["state"] != "closed" || second["reason"] != "reset" || second["layer"] != "transport" {
+		t.Errorf("states: %s\n%s", lines[0], lines[1])
+	}
+	if summary["type"] != "summary" || summary["open"] != 1.0 || summary["closed"] != 1.0 || summary["probes"] != 2.0 {
+		t.Errorf("summary: %s", lines[2])
+	}
+}
+
+// fakeProber answers from a table keyed by port.
+type fakeProber struct {
+	answers map[int]handshake.Result
+	err     error
+}
+
+func (f *fakeProber) Probe(ctx context.Context, t handshake.Target, seq int) (handshake.Result, error) {
+	if f.err != nil {
+		return handshake.Result{}, f.err
+	}
+	r := f.answers[t.Port]
+	r.Target, r.Seq = t, seq
+	return r, nil
+}
+
+func (f *fakeProber) Close() error { return nil }
+
+func failedResult(state handshake.State, reason failure.Reason, from string, rtt time.Duration, icmp *handshake.ICMPError) handshake.Result {
+	f := failure.New(reason, "").At(failure.LayerTransport)
+	f.From = from
+	return handshake.Result{State: state, Failure: f, RTT: rtt, ICMP: icmp}
+}
+
+func fakeAnswers() map[int]handshake.Result {
+	router := netip.MustParseAddr("198.18.0.1")
+	return map[int]handshake.Result{
+		80: {State: handshake.Open, RTT: 412 * time.Microsecond,
+			Info: &handshake.TCPInfo{MSS: 1460, WScale: 7, SACK: true, Timestamps: true, RTT: 380 * time.Microsecond}},
+		81: failedResult(handshake.Closed, failure.Reset, "", 120*time.Microsecond, nil),
+		82: failedResult(handshake.Filtered, failure.Timeout, "", 0, nil),
+		83: failedResult(handshake.Filtered, failure.AdminProhibited, "198.18.0.1", 300*time.Microsecond, &handshake.ICMPError{Type: 3, Code: 13, From: router}),
+		84: failedResult(handshake.Unreachable, failure.HostUnreachable, "198.18.0.1", 310*time.Microsecond, &handshake.ICMPError{Type: 3, Code: 1, From: router}),
+	}
+}
+
+func runFake(t *testing.T, jsonMode bool, o *tcpprobeOptions, prober handshake.Prober) (string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	p := NewPrinter(&Streams{Out: &out, Err: &errb}, jsonMode, false, false)
+	if o.Timeout == 0 {
+		o.Timeout = 2 * time.Second
+	}
+	o.Parallel = max(o.Parallel, 4)
+	o.Count = max(o.Count, 1)
+	o.newProber = func(*tcpprobeOptions) (handshake.Prober, error) { return prober, nil }
+	err := runTCPProbe(context.Background(), o, p)
+	return out.String(), err
+}
+
+func TestTCPProbeText(t *testing.T) {
+	out, err := runFake(t, false, &tcpprobeOptions{Targets: []string{"198.18.1.10"}, Ports: "80-84"}, &fakeProber{answers: fakeAnswers()})
+	if !errors.Is(err, checkFailed) {
+		t.Fatalf("err %v", err)
+	}
+	want := `198.18.1.10:80 open 0.412 ms (mss 1460, wscale 7, sack, ts)
+198.18.1.10:81 closed 0.120 ms: host is up; nothing listens on port 81 [reset]
+198.18.1.10:82 filtered after 2s: dropped silently: a firewall between you and the host, or the host is down [timeout]
+198.18.1.10:83 filtered 0.300 ms: firewall 198.18.0.1 rejects the connection (administratively prohibited) [admin-prohibited]
+198.18.1.10:84 unreachable 0.310 ms: router 198.18.0.1 cannot reach the host (host unreachable) [host-unreachable]
+--- 198.18.1.10: 5 ports probed: 1 open, 1 closed, 2 filtered, 1 unreachable; open: 80
+`
+	if out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+func TestTCPProbeJSON(t *testing.T) {
+	out, err := runFake(t, true, &tcpprobeOptions{Targets: []string{"198.18.1.10"}, Ports: "80,83,82"}, &fakeProber{answers: fakeAnswers()})
+	if !errors.Is(err, checkFailed) {
+		t.Fatalf("err %v", err)
+	}
+	want := `{"type":"probe","target":"198.18.1.10","addr":"198.18.1.10","port":80,"seq":0,"state":"open","rtt_ms":0.412,"mss":1460,"wscale":7,"sack":true,"timestamps":true,"kernel_rtt_ms":0.38,"explain":"a service listens on port 80"}
+{"type":"probe","target":"198.18.1.10","addr":"198.18.1.10","port":83,"seq":0,"state":"filtered","layer":"transport","reason":"admin-prohibited","rtt_ms":0.3,"from":"198.18.0.1","icmp_type":3,"icmp_code":13,"explain":"firewall 198.18.0.1 rejects the connection (administratively prohibited)"}
+{"type":"probe","target":"198.18.1.10","addr":"198.18.1.10","port":82,"seq":0,"state":"filtered","layer":"transport","reason":"timeout","explain":"dropped silently: a firewall between you and the host, or the host is down"}
+`
+	if !strings.HasPrefix(out, want) {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	last := out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:]
+	if !strings.HasPrefix(last, `{"type":"summary","mode":"connect","hosts":1,"ports":3,"probes":3,"open":1,"closed":0,"filtered":2,"unreachable":0,"elapsed_ms":`) {
+		t.Errorf("summary %s", last)
+	}
+}
+
+func TestTCPProbeCountStats(t *testing.T) {
+	o := &tcpprobeOptions{Targets: []string{"198.18.1.10:80", "198.18.1.10:81"}, Count: 3, Interval: time.Millisecond}
+	out, err := runFake(t, false, o, &fakeProber{answers: fakeAnswers()})
+	if !errors.Is(err, checkFailed) {
+		t.Fatalf("err %v", err)
+	}
+	for _, want := range []string{
+		"198.18.1.10:80 seq=2 open 0.412 ms",
+		"198.18.1.10:81 seq=0 closed",
+		"198.18.1.10:80: 3 probes, 3 open, 0 closed, 0 filtered, 0 unreachable; rtt min/avg/max/mdev = 0.412/0.412/0.412/0.000 ms",
+		"198.18.1.10:81: 3 probes, 0 open, 3 closed",
+		"--- 198.18.1.10: 2 ports, 6 probes: 3 open, 3 closed, 0 filtered, 0 unreachable; open: 80",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = runFake(t, true, o, &fakeProber{answers: fakeAnswers()})
+	if !errors.Is(err, checkFailed) || !strings.Contains(out, `{"type":"stats","target":"198.18.1.10","addr":"198.18.1.10","port":80,"sent":3,"open":3,"closed":0,"filtered":0,"unreachable":0,"rtt_min_ms":0.412,"rtt_avg_ms":0.412,"rtt_max_ms":0.412,"rtt_mdev_ms":0}`) {
+		t.Errorf("err %v, JSON stats:\n%s", err, out)
+	}
+}
+
+func TestTCPProbeAllOpenExitsZero(t *testing.T) {
+	out, err := runFake(t, false, &tcpprobeOptions{Targets: []string{"198.18.1.10:80"}, Count: 2, Interval: time.Millisecond}, &fakeProber{answers: fakeAnswers()})
+	if err != nil {
+		t.Fatalf("err %v\n%s", err, out)
+	}
+}
+
+func TestTCPProbeResolution(t *testing.T) {
+	lab := &resolve.Resolver{Lookup: func(ctx context.Context, host string) ([]netip.Addr, error) {
+		if host == "web.lab.test" {
+			return []netip.Addr{netip.MustParseAddr("2001:db8:1::10"), netip.MustParseAddr("198.18.1.10")}, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}}
+	o := &tcpprobeOptions{Targets: []string{"web.lab.test:80"}, Family: resolve.IPv4, resolver: lab}
+	out, err := runFake(t, false, o, &fakeProber{answers: fakeAnswers()})
+	if err != nil || !strings.HasPrefix(out, "web.lab.test:80 (198.18.1.10) open") {
+		t.Errorf("err %v:\n%s", err, out)
+	}
+	o = &tcpprobeOptions{Targets: []string{"nope.lab.test:80"}, resolver: lab}
+	_, err = runFake(t, false, o, &fakeProber{answers: fakeAnswers()})
+	var b bytes.Buffer
+	if code := reportError(&b, err); code != 3 || !strings.Contains(b.String(), `cannot resolve "nope.lab.test"`) {
+		t.Errorf("exit %d: %s", code, b.String())
+	}
+}
+
+func TestTCPProbeLocalErrorExits4(t *testing.T) {
+	o := &tcpprobeOptions{Targets: []string{"198.18.1.10:80"}}
+	_, err := runFake(t, false, o, &fakeProber{err: failure.Localf(errors.New("EMFILE"), "tcpprobe: cannot open a TCP socket: too many open files")})
+	var b bytes.Buffer
+	if code := reportError(&b, err); code != 4 || b.String() != "netdiag: tcpprobe: cannot open a TCP socket: too many open files\n" {
+		t.Errorf("exit %d: %q", code, b.String())
+	}
+}
+
+func TestPortLabel(t *testing.T) {
+	cases := []struct {
+		t    handshake.Target
+		want string
+	}{
+		{handshake.Target{Name: "198.18.1.10", Addr: netip.MustParseAddr("198.18.1.10"), Port: 80}, "198.18.1.10:80"},
+		{handshake.Target{Name: "2001:db8::10", Addr: netip.MustParseAddr("2001:db8::10"), Port: 443}, "[2001:db8::10]:443"},
+		{handshake.Target{Name: "db.internal", Addr: netip.MustParseAddr("198.18.1.10"), Port: 5432}, "db.internal:5432 (198.18.1.10)"},
+	}
+	for _, c := range cases {
+		if got := portLabel(c.t); got != c.want {
+			t.Errorf("%v: %q", c.t, got)
+		}
+	}
+}
