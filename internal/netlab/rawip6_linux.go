@@ -1,0 +1,54 @@
+package netlab
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// rawIPv6 is an AF_INET6 IPPROTO_RAW socket: on Linux that implies
+// IPV6_HDRINCL, so the kernel sends the IPv6 header and payload exactly as
+// given, checksums untouched. The zero value is a closed socket.
+type rawIPv6 struct {
+	fd   int
+	open bool
+}
+
+// openRawIPv6 opens the socket in the calling thread's namespace.
+func openRawIPv6() (rawIPv6, error) {
+	fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+	if err != nil {
+		return rawIPv6{}, fmt.Errorf("IPPROTO_RAW socket: %w", err)
+	}
+	return rawIPv6{fd: fd, open: true}, nil
+}
+
+// send writes an IPv6 header (no extension headers, next header ICMPv6)
+// followed by payload.
+func (r rawIPv6) send(src, dst netip.Addr, hopLimit int, payload []byte) error {
+	if !r.open {
+		return fmt.Errorf("IPPROTO_RAW socket not open")
+	}
+	pkt := make([]byte, 40+len(payload))
+	pkt[0] = 6 << 4
+	binary.BigEndian.PutUint16(pkt[4:6], uint16(len(payload)))
+	pkt[6] = 58
+	pkt[7] = byte(hopLimit)
+	s, d := src.As16(), dst.As16()
+	copy(pkt[8:24], s[:])
+	copy(pkt[24:40], d[:])
+	copy(pkt[40:], payload)
+	if err := unix.Sendto(r.fd, pkt, 0, &unix.SockaddrInet6{Addr: d}); err != nil {
+		return fmt.Errorf("send on IPPROTO_RAW socket: %w", err)
+	}
+	return nil
+}
+
+func (r *rawIPv6) close() {
+	if r.open {
+		unix.Close(r.fd)
+		r.open = false
+	}
+}

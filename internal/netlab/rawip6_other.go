@@ -1,0 +1,13 @@
+//go:build !linux
+
+package netlab
+
+import "net/netip"
+
+type rawIPv6 struct{}
+
+func openRawIPv6() (rawIPv6, error) { return rawIPv6{}, errNotLinux }
+
+func (rawIPv6) send(src, dst netip.Addr, hopLimit int, payload []byte) error { return errNotLinux }
+
+func (*rawIPv6) close() {}
