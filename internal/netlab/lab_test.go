@@ -282,3 +282,21 @@ func requireTool(t *testing.T, name string) {
 		t.Skipf("netlab test needs %s: %v", name, err)
 	}
 }
+
+func TestNetdiagBinaryRunsInTheLab(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	bin := netlab.Netdiag(t)
+	if again := netlab.Netdiag(t); again != bin {
+		t.Errorf("second Netdiag built again: %s, then %s", bin, again)
+	}
+	for _, run := range []func() (string, error){
+		func() (string, error) { return lab.Client.Exec(bin, "--version") },
+		func() (string, error) { return lab.Client.ExecAs(netlab.Nobody, bin, "--version") },
+	} {
+		out, err := run()
+		if err != nil || !strings.HasPrefix(out, "netdiag ") {
+			t.Errorf("netdiag --version in the lab: %v\n%s", err, out)
+		}
+	}
+}
