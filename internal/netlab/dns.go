@@ -81,7 +81,11 @@ func (l *Lab) StartDNS(t testing.TB, cfg DNSConfig) *DNS {
 		if _, ok := dns.RcodeToString[code]; !ok {
 			t.Fatalf("netlab: StartDNS: %d is not a DNS response code", code)
 		}
-		rcodes[dns.Fqdn(qualify(name))] = code
+		q, err := qualify(name)
+		if err != nil {
+			t.Fatalf("netlab: StartDNS: Rcodes: %v", err)
+		}
+		rcodes[dns.Fqdn(q)] = code
 	}
 	hostsPath := filepath.Join(t.TempDir(), "hosts")
 	if err := os.WriteFile(hostsPath, []byte(hosts), 0o644); err != nil {
@@ -137,12 +141,15 @@ func (l *Lab) StartDNS(t testing.TB, cfg DNSConfig) *DNS {
 }
 
 // qualify puts a dotless name into the lab domain and lowercases it.
-func qualify(name string) string {
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	if !strings.Contains(name, ".") {
-		name += "." + LabDomain
+func qualify(name string) (string, error) {
+	q := strings.ToLower(strings.TrimSuffix(name, "."))
+	if q == "" || strings.ContainsAny(q, " \t\n#/") {
+		return "", fmt.Errorf("bad name %q", name)
 	}
-	return name
+	if !strings.Contains(q, ".") {
+		q += "." + LabDomain
+	}
+	return q, nil
 }
 
 // hostsFile renders records in hosts(5) format, sorted so that the file
@@ -150,9 +157,9 @@ func qualify(name string) string {
 func hostsFile(records map[string][]netip.Addr) (string, error) {
 	var lines []string
 	for name, addrs := range records {
-		q := qualify(name)
-		if q == "" || strings.ContainsAny(q, " \t\n#") {
-			return "", fmt.Errorf("bad record name %q", name)
+		q, err := qualify(name)
+		if err != nil {
+			return "", fmt.Errorf("record: %w", err)
 		}
 		for _, a := range addrs {
 			a = a.Unmap()

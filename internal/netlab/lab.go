@@ -37,6 +37,8 @@ type Lab struct {
 	// where faults are usually installed.
 	Router *Node
 	// Servers are the hosts on the server subnet, 198.18.1.10, .11, ...
+	// AddServer appends to it; tests that add servers from parallel
+	// subtests should use the Node AddServer returns instead.
 	Servers []*Node
 
 	t   testing.TB

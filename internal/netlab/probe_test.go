@@ -205,3 +205,5 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+var errNotYet = errors.New("not yet")

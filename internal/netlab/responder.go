@@ -117,6 +117,7 @@ type Responder struct {
 // StartResponder switches the node's kernel echo off
 // (net.ipv4.icmp_echo_ignore_all=1, net.ipv6.icmp.echo_ignore_all=1) and
 // answers echo requests in userspace as plan says (nil: ordinary replies).
+// Start at most one per host: each would answer every request.
 // It reads requests on raw ICMP sockets. IPv4 replies are built whole,
 // checksum included; IPv6 replies go out on the raw ICMPv6 socket, whose
 // checksum the Linux kernel always computes itself (RFC 3542; the

@@ -1,0 +1,194 @@
+//go:build linux
+
+package netlab_test
+
+import (
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netdiag/netdiag/internal/netlab"
+)
+
+var rttRE = regexp.MustCompile(`time=([0-9.]+) ms`)
+
+// TestResponder checks each behaviour of the userspace echo responder
+// against iputils ping, and where ping cannot see it, against the test's
+// own raw-socket prober or tcpdump.
+func TestResponder(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	requireTool(t, "ping")
+	ping := func(args ...string) string {
+		out, _ := lab.Client.Exec("ping", args...)
+		return out
+	}
+	// Each subtest has a server and a responder of its own, so that they
+	// can run side by side.
+	start := func(t *testing.T, plan netlab.Plan) (*netlab.Node, *netlab.Responder) {
+		t.Parallel()
+		srv := lab.AddServer(t)
+		r := srv.StartResponder(t, plan)
+		t.Cleanup(func() {
+			if err := r.Err(); err != nil {
+				t.Errorf("the responder failed to send: %v", err)
+			}
+		})
+		return srv, r
+	}
+
+	t.Run("plain", func(t *testing.T) {
+		srv, r := start(t, nil)
+		for _, k := range []string{"net.ipv4.icmp_echo_ignore_all", "net.ipv6.icmp.echo_ignore_all"} {
+			if v := srv.ReadSysctl(t, k); v != "1" {
+				t.Fatalf("%s = %s: the kernel still answers pings", k, v)
+			}
+		}
+		before := r.Count()
+		for _, a := range []netip.Addr{srv.Addr4, srv.Addr6} {
+			out := ping("-c", "3", "-i", "0.2", "-W", "1", a.String())
+			if !strings.Contains(out, "3 packets transmitted, 3 received, 0% packet loss") {
+				t.Errorf("ping %s:\n%s", a, out)
+			}
+		}
+		got := r.Received()[before:]
+		if len(got) != 6 {
+			t.Fatalf("the responder recorded %d requests, want 6", len(got))
+		}
+		for i, e := range got {
+			from, to := lab.Client.Addr4, srv.Addr4
+			if i >= 3 {
+				from, to = lab.Client.Addr6, srv.Addr6
+			}
+			if e.From != from || e.To != to || e.Seq != i%3+1 || len(e.Payload) != 56 || e.Index != before+i || e.Reply != (netlab.Reply{}) {
+				t.Errorf("request %d: %+v", i, e)
+			}
+		}
+	})
+
+	t.Run("delay", func(t *testing.T) {
+		srv, _ := start(t, netlab.Always(netlab.Reply{Delay: 50 * time.Millisecond}))
+		for _, a := range []netip.Addr{srv.Addr4, srv.Addr6} {
+			out := ping("-c", "3", "-i", "0.2", "-W", "1", a.String())
+			rtts := rttRE.FindAllStringSubmatch(out, -1)
+			if len(rtts) != 3 {
+				t.Fatalf("ping %s: want 3 replies:\n%s", a, out)
+			}
+			for _, m := range rtts {
+				ms, _ := strconv.ParseFloat(m[1], 64)
+				if ms < 50 || ms > 100 {
+					t.Errorf("ping %s: RTT %v ms, want 50 ms and a little:\n%s", a, ms, out)
+				}
+			}
+		}
+	})
+
+	t.Run("duplicates", func(t *testing.T) {
+		srv, _ := start(t, netlab.Always(netlab.Reply{Copies: 3}))
+		for _, a := range []netip.Addr{srv.Addr4, srv.Addr6} {
+			// ping stops at the last reply it waits for, so only the
+			// duplicates of the first request are seen.
+			out := ping("-c", "2", "-i", "0.2", "-W", "1", a.String())
+			if strings.Count(out, "icmp_seq=1 ") != 3 || strings.Count(out, "(DUP!)") != 2 || !strings.Contains(out, "2 received, +2 duplicates") {
+				t.Errorf("ping %s: want the first reply three times:\n%s", a, out)
+			}
+		}
+	})
+
+	// iputils ping computes the checksum of a reply but no longer reports
+	// a bad one: it counts the reply as received. tcpdump on the client
+	// is the witness instead.
+	t.Run("bad checksum", func(t *testing.T) {
+		requireTool(t, "tcpdump")
+		srv, _ := start(t, netlab.Always(netlab.Reply{BadChecksum: true}))
+		for _, c := range []struct {
+			a               netip.Addr
+			filter, tcpdump string
+			pingSays        string
+		}{
+			{srv.Addr4, "icmp[0] == 0", "wrong icmp cksum", "1 received"},
+			// The client's kernel checks ICMPv6 checksums before any
+			// socket sees the reply, so ping never gets it.
+			{srv.Addr6, "icmp6 and ip6[40] == 129", "bad icmp6 cksum", "0 received"},
+		} {
+			dump := lab.Client.Start(t, "tcpdump", "-i", "eth0", "-n", "-vv", "-l", "-c", "1", c.filter)
+			dump.WaitReady(t, func() error {
+				if !strings.Contains(dump.Output(), "listening on") {
+					return errNotYet
+				}
+				return nil
+			})
+			out := ping("-c", "1", "-W", "1", c.a.String())
+			if !strings.Contains(out, c.pingSays) {
+				t.Errorf("ping %s: want %q:\n%s", c.a, c.pingSays, out)
+			}
+			select {
+			case <-dump.Done():
+			case <-time.After(2 * time.Second):
+				t.Fatalf("tcpdump saw no echo reply from %s:\n%s", c.a, dump.Output())
+			}
+			if !strings.Contains(dump.Output(), c.tcpdump) {
+				t.Errorf("tcpdump does not see a bad checksum from %s:\n%s", c.a, dump.Output())
+			}
+		}
+	})
+
+	t.Run("foreign identifier", func(t *testing.T) {
+		srv, r := start(t, netlab.Always(netlab.Reply{ForeignID: true}))
+		for _, a := range []netip.Addr{srv.Addr4, srv.Addr6} {
+			if out := ping("-c", "1", "-W", "1", a.String()); !strings.Contains(out, "0 received") {
+				t.Errorf("ping %s took a reply with a foreign identifier:\n%s", a, out)
+			}
+			got, err := echo(t, lab.Client, a, 0, time.Second)
+			if err != nil || got.ID == 0 {
+				t.Fatalf("%s: %v %v", a, got, err)
+			}
+			req := r.Received()[r.Count()-1]
+			if got.ID != ^req.ID&0xffff || got.Seq != req.Seq {
+				t.Errorf("%s: reply id %#x seq %d to request id %#x seq %d", a, got.ID, got.Seq, req.ID, req.Seq)
+			}
+		}
+	})
+
+	t.Run("changed payload", func(t *testing.T) {
+		srv, _ := start(t, netlab.Always(netlab.Reply{ChangePayload: true}))
+		for _, a := range []netip.Addr{srv.Addr4, srv.Addr6} {
+			out := ping("-c", "1", "-W", "1", a.String())
+			if !strings.Contains(out, "wrong data byte #55") {
+				t.Errorf("ping %s does not see the changed byte:\n%s", a, out)
+			}
+		}
+	})
+
+	t.Run("late", func(t *testing.T) {
+		srv, _ := start(t, netlab.Always(netlab.Reply{Delay: 1500 * time.Millisecond}))
+		if out := ping("-c", "1", "-W", "1", srv.Addr4.String()); !strings.Contains(out, "0 received") {
+			t.Errorf("ping with a 1 s timeout got the 1.5 s reply:\n%s", out)
+		}
+		got, err := echo(t, lab.Client, srv.Addr6, 0, 3*time.Second)
+		if err != nil || got.After < 1500*time.Millisecond {
+			t.Errorf("late reply: %v %v, want one after 1.5 s", got, err)
+		}
+	})
+
+	t.Run("drop", func(t *testing.T) {
+		srv, r := start(t, netlab.DropSeqs(netlab.Reply{}, 2))
+		before := r.Count()
+		out := ping("-c", "3", "-i", "0.2", "-W", "1", srv.Addr4.String())
+		if !strings.Contains(out, "3 packets transmitted, 2 received") || strings.Contains(out, "icmp_seq=2 ") {
+			t.Errorf("ping with sequence 2 lost:\n%s", out)
+		}
+		got := r.Received()[before:]
+		if len(got) != 3 || !got[1].Reply.Drop || got[0].Reply.Drop || got[2].Reply.Drop {
+			t.Errorf("recorded %+v", got)
+		}
+		r.SetPlan(netlab.DropEvery(2, netlab.Reply{}))
+		out = ping("-c", "4", "-i", "0.2", "-W", "1", srv.Addr6.String())
+		if !strings.Contains(out, "4 packets transmitted, 2 received") {
+			t.Errorf("ping with every other request lost:\n%s", out)
+		}
+	})
+}
