@@ -46,7 +46,7 @@ var (
 	// FreeNet is left to tests, for example for Node.AddLocalPrefix. Like
 	// NoRouteNet, the router has no route to it until a test adds one.
 	FreeNet4 = netip.MustParsePrefix("198.18.128.0/17")
-	FreeNet6 = netip.MustParsePrefix("2001:db8:8000::/33")
+	FreeNet6 = netip.MustParsePrefix("2001:db8:8000::/34")
 )
 
 // Addresses of the fixed nodes.

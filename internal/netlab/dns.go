@@ -14,9 +14,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// LabDomain is the domain the lab's DNS is authoritative for in spirit:
-// a name given without a dot is taken relative to it, and the client's
-// resolv.conf searches it.
+// LabDomain is the lab's DNS domain: a name given without a dot is taken
+// relative to it, and the client's resolv.conf searches it.
 const LabDomain = "lab.test"
 
 // DNSConfig chooses what the lab's DNS answers.

@@ -47,7 +47,7 @@
 //	198.18.4.0/24   2001:db8:4::/64   UnreachableNet: "unreachable" route on the router
 //	198.18.5.0/24   2001:db8:5::/64   ProhibitNet: "prohibit" route on the router
 //	198.19.0.0/16   2001:db8:ff00::/40  NoRouteNet: the router has no route (net unreachable)
-//	198.18.128.0/17 2001:db8:8000::/33  FreeNet: for the test's own use (AddLocalPrefix)
+//	198.18.128.0/17 2001:db8:8000::/34  FreeNet: for the test's own use (AddLocalPrefix)
 //
 // IPv6 duplicate address detection is off in every namespace, so addresses
 // work the moment they are added. The router forwards both families, has no

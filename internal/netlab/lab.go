@@ -406,23 +406,22 @@ func (l *Lab) destroy() {
 
 // removeNamespaces kills every process left in the named namespaces, then
 // deletes the namespaces and their /etc/netns/<name> directories. Names
-// that do not exist (any more) are not an error.
+// that do not exist (any more) are not an error: another test process may
+// be sweeping the same stale lab at the same moment.
 func removeNamespaces(names []string) error {
 	var errs []error
-	var del []string
 	for _, name := range names {
-		if _, err := os.Stat(filepath.Join(netnsDir, name)); err == nil {
+		path := filepath.Join(netnsDir, name)
+		if _, err := os.Stat(path); err == nil {
 			if err := killNamespaceProcesses(name); err != nil {
 				errs = append(errs, err)
 			}
-			del = append(del, "netns del "+name)
+			out, err := exec.Command("ip", "netns", "del", name).CombinedOutput()
+			if _, statErr := os.Stat(path); err != nil && statErr == nil {
+				errs = append(errs, fmt.Errorf("ip netns del %s: %w: %s", name, err, strings.TrimSpace(string(out))))
+			}
 		}
 		if err := os.RemoveAll(filepath.Join(etcNetnsDir, name)); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(del) > 0 {
-		if err := ipBatch("", del); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -433,6 +432,9 @@ func removeNamespaces(names []string) error {
 func killNamespaceProcesses(name string) error {
 	out, err := exec.Command("ip", "netns", "pids", name).Output()
 	if err != nil {
+		if _, statErr := os.Stat(filepath.Join(netnsDir, name)); errors.Is(statErr, os.ErrNotExist) {
+			return nil // removed meanwhile
+		}
 		return fmt.Errorf("ip netns pids %s: %w", name, err)
 	}
 	for _, f := range strings.Fields(string(out)) {

@@ -3,6 +3,7 @@
 package netlab_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -271,6 +272,48 @@ func TestStartWaitsAndStops(t *testing.T) {
 	}
 	if _, err := lab.Client.Exec("socat", "-T", "1", "-", "TCP:198.18.1.10:7000,connect-timeout=1"); err == nil {
 		t.Error("the server still answers after Stop")
+	}
+
+	udp := srv.Start(t, "socat", "-u", "UDP4-RECV:7001", "STDOUT")
+	udp.WaitListening(t, "udp", 7001)
+	cmd := lab.Client.Command(context.Background(), "socat", "-u", "-", "UDP4-SENDTO:198.18.1.10:7001")
+	cmd.Stdin = strings.NewReader("datagram\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("socat UDP client: %v\n%s", err, out)
+	}
+	udp.WaitReady(t, func() error {
+		if !strings.Contains(udp.Output(), "datagram") {
+			return errNotYet
+		}
+		return nil
+	})
+}
+
+func TestLocalPrefix(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	requireTool(t, "ping")
+	srv := lab.Servers[0]
+	srv.AddLocalPrefix(t, netip.MustParsePrefix("198.18.128.0/22"))
+	srv.AddLocalPrefix(t, netip.MustParsePrefix("2001:db8:8000::/64"))
+	addrs := []string{"198.18.128.1", "198.18.131.254", "2001:db8:8000::1", "2001:db8:8000::ffff"}
+	check := func() {
+		t.Helper()
+		for _, a := range addrs {
+			out, err := lab.Client.Exec("ping", "-c", "1", "-W", "2", a)
+			if err != nil || !strings.Contains(out, "bytes from "+a+":") {
+				t.Errorf("ping %s: %v\n%s", a, err, out)
+			}
+		}
+	}
+	check() // the kernel answers
+	r := srv.StartResponder(t, nil)
+	check() // the responder answers, from the address asked
+	if got := r.Received(); len(got) != len(addrs) || got[len(got)-1].To != netip.MustParseAddr(addrs[len(addrs)-1]) {
+		t.Errorf("responder saw %+v", got)
+	}
+	if err := r.Err(); err != nil {
+		t.Errorf("responder: %v", err)
 	}
 }
 

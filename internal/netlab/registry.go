@@ -35,8 +35,14 @@ func newRegistry(suffix string) (*registry, error) {
 		return nil, fmt.Errorf("lab registry: %w", err)
 	}
 	r := &registry{path: filepath.Join(registryDir, suffix)}
+	// Written aside and renamed, so that a sweeper never reads a file
+	// without its owner line. Sweepers skip names starting with a dot.
+	tmp := filepath.Join(registryDir, "."+suffix)
 	line := fmt.Sprintf("owner %d %d\n", pid, start)
-	if err := os.WriteFile(r.path, []byte(line), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(line), 0o644); err != nil {
+		return nil, fmt.Errorf("lab registry: %w", err)
+	}
+	if err := os.Rename(tmp, r.path); err != nil {
 		return nil, fmt.Errorf("lab registry: %w", err)
 	}
 	return r, nil
@@ -96,8 +102,14 @@ func SweepStale() ([]string, error) {
 	var swept []string
 	var errs []error
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
 		path := filepath.Join(registryDir, e.Name())
 		rec, err := readRecord(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // swept by another process meanwhile
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -97,8 +97,8 @@ const replyHopLimit = 64
 // address of the host until the test's cleanup (or Stop).
 type Responder struct {
 	node *Node
-	c4   *icmp.PacketConn
-	c6   *icmp.PacketConn
+	c4   *net.IPConn
+	c6   *net.IPConn
 	p4   *ipv4.PacketConn
 	p6   *ipv6.PacketConn
 	raw6 rawIPv6
@@ -152,17 +152,29 @@ func (n *Node) StartResponder(t testing.TB, plan Plan) *Responder {
 
 // open creates the sockets; it runs inside the namespace.
 func (r *Responder) open() error {
-	var err error
-	if r.c4, err = icmp.ListenPacket("ip4:icmp", "0.0.0.0"); err != nil {
+	c4, err := net.ListenPacket("ip4:icmp", "0.0.0.0")
+	if err != nil {
 		return err
 	}
-	if r.c6, err = icmp.ListenPacket("ip6:ipv6-icmp", "::"); err != nil {
+	r.c4 = c4.(*net.IPConn)
+	c6, err := net.ListenPacket("ip6:ipv6-icmp", "::")
+	if err != nil {
+		return err
+	}
+	r.c6 = c6.(*net.IPConn)
+	// Free binding lets replies leave from addresses the host answers for
+	// without owning them (AddLocalPrefix): IPv6 refuses such a source in
+	// IPV6_PKTINFO otherwise.
+	if err := setFreebind(r.c4, false); err != nil {
+		return err
+	}
+	if err := setFreebind(r.c6, true); err != nil {
 		return err
 	}
 	if r.raw6, err = openRawIPv6(); err != nil {
 		return err
 	}
-	r.p4 = r.c4.IPv4PacketConn()
+	r.p4 = ipv4.NewPacketConn(r.c4)
 	if err := r.p4.SetControlMessage(ipv4.FlagDst, true); err != nil {
 		return err
 	}
@@ -172,7 +184,7 @@ func (r *Responder) open() error {
 	if err := r.p4.SetICMPFilter(&f4); err != nil {
 		return err
 	}
-	r.p6 = r.c6.IPv6PacketConn()
+	r.p6 = ipv6.NewPacketConn(r.c6)
 	if err := r.p6.SetControlMessage(ipv6.FlagDst, true); err != nil {
 		return err
 	}

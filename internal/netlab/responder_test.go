@@ -77,6 +77,11 @@ func TestResponder(t *testing.T) {
 			if len(rtts) != 3 {
 				t.Fatalf("ping %s: want 3 replies:\n%s", a, out)
 			}
+			var seen []string
+			for _, m := range rtts {
+				seen = append(seen, m[1])
+			}
+			t.Logf("ping %s RTTs with a 50 ms delay: %s ms", a, strings.Join(seen, ", "))
 			for _, m := range rtts {
 				ms, _ := strconv.ParseFloat(m[1], 64)
 				if ms < 50 || ms > 100 {

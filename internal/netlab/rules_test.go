@@ -103,9 +103,16 @@ func TestServerAddrs(t *testing.T) {
 	if a4.String() != "198.18.1.10" || a6.String() != "2001:db8:1::10" {
 		t.Errorf("serverAddrs(10) = %s, %s", a4, a6)
 	}
-	for _, p := range []netip.Prefix{ClientNet4, ServerNet6, LoopNet4, NoRouteNet4, NoRouteNet6, FreeNet4, FreeNet6} {
+	plan := []netip.Prefix{ClientNet4, ServerNet4, TransitNet4, LoopNet4, UnreachableNet4, ProhibitNet4, NoRouteNet4, FreeNet4,
+		ClientNet6, ServerNet6, TransitNet6, LoopNet6, UnreachableNet6, ProhibitNet6, NoRouteNet6, FreeNet6}
+	for i, p := range plan {
 		if !inLab(p) {
 			t.Errorf("%s is outside the lab ranges", p)
+		}
+		for _, q := range plan[i+1:] {
+			if p.Overlaps(q) {
+				t.Errorf("%s overlaps %s", p, q)
+			}
 		}
 	}
 	for _, p := range []netip.Prefix{netip.MustParsePrefix("198.0.0.0/8"), netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8::/31")} {

@@ -2,7 +2,10 @@
 
 package netlab
 
-import "net/netip"
+import (
+	"net"
+	"net/netip"
+)
 
 type rawIPv6 struct{}
 
@@ -11,3 +14,5 @@ func openRawIPv6() (rawIPv6, error) { return rawIPv6{}, errNotLinux }
 func (rawIPv6) send(src, dst netip.Addr, hopLimit int, payload []byte) error { return errNotLinux }
 
 func (*rawIPv6) close() {}
+
+func setFreebind(c *net.IPConn, six bool) error { return errNotLinux }

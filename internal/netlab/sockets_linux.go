@@ -3,6 +3,7 @@ package netlab
 import (
 	"encoding/binary"
 	"fmt"
+	"net"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -51,4 +52,26 @@ func (r *rawIPv6) close() {
 		unix.Close(r.fd)
 		r.open = false
 	}
+}
+
+// setFreebind sets IP_FREEBIND or IPV6_FREEBIND on c.
+func setFreebind(c *net.IPConn, six bool) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	level, opt := unix.SOL_IP, unix.IP_FREEBIND
+	if six {
+		level, opt = unix.SOL_IPV6, unix.IPV6_FREEBIND
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), level, opt, 1)
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("set free binding: %w", serr)
+	}
+	return nil
 }
