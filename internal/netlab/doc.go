@@ -83,6 +83,10 @@
 //     second. For many probes, use a Fault (RejectHostUnreachable,
 //     RejectNetUnreachable, RejectAdminProhibited), which is not limited.
 //     IPv6 route errors are not limited.
+//   - An echo reply with a bad ICMPv4 checksum reaches raw sockets, and
+//     iputils ping (Debian 12) counts it as received without a word; one
+//     with a bad ICMPv6 checksum is dropped by the client's kernel before
+//     any socket sees it, so it is simply lost. tcpdump -vv shows both.
 //   - A new namespace has net.ipv4.ping_group_range "1 0": nobody, root
 //     included, may open ICMP datagram sockets until a test opens it.
 //   - ip netns del returns before the kernel has dismantled the namespace;
