@@ -1,0 +1,140 @@
+package diagnose
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/netdiag/netdiag/pkg/failure"
+)
+
+// startDNS serves a tiny zone on loopback: each name maps to an rcode and
+// optional A/AAAA answers.
+func startDNS(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := dns.NewServeMux()
+	mux.HandleFunc(".", func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		q := r.Question[0]
+		switch q.Name {
+		case "both.lab.test.", "web.corp.lab.test.":
+			if q.Qtype == dns.TypeA {
+				rr, _ := dns.NewRR(q.Name + " 60 IN A 198.18.1.10")
+				m.Answer = append(m.Answer, rr)
+			} else if q.Qtype == dns.TypeAAAA {
+				rr, _ := dns.NewRR(q.Name + " 60 IN AAAA 2001:db8:1::10")
+				m.Answer = append(m.Answer, rr)
+			}
+		case "v4only.lab.test.":
+			if q.Qtype == dns.TypeA {
+				rr, _ := dns.NewRR(q.Name + " 60 IN A 198.18.1.11")
+				m.Answer = append(m.Answer, rr)
+			}
+		case "fail.lab.test.":
+			m.Rcode = dns.RcodeServerFailure
+		case "refused.lab.test.":
+			m.Rcode = dns.RcodeRefused
+		default:
+			m.Rcode = dns.RcodeNameError
+		}
+		w.WriteMsg(m)
+	})
+	srv := &dns.Server{PacketConn: pc, Handler: mux}
+	go srv.ActivateAndServe()
+	t.Cleanup(func() { srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+// silentDNS is a UDP socket that never answers.
+func silentDNS(t *testing.T) string {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc.LocalAddr().String()
+}
+
+func TestLookupDNS(t *testing.T) {
+	good := startDNS(t)
+	silent := silentDNS(t)
+	noHosts := filepath.Join(t.TempDir(), "hosts")
+	cases := []struct {
+		name         string
+		servers      []string
+		want4, want6 bool
+		a, aaaa      int
+		reason       failure.Reason
+	}{
+		{"both.lab.test", []string{good}, true, true, 1, 1, ""},
+		{"both.lab.test", []string{good}, true, false, 1, 0, ""},
+		{"v4only.lab.test", []string{good}, true, true, 1, 0, ""},
+		{"v4only.lab.test", []string{good}, false, true, 0, 0, failure.NoAddress},
+		{"nope.lab.test", []string{good}, true, true, 0, 0, failure.NXDomain},
+		{"fail.lab.test", []string{good}, true, true, 0, 0, failure.ServFail},
+		{"refused.lab.test", []string{good}, true, true, 0, 0, failure.DNSRefused},
+		{"both.lab.test", []string{silent}, true, true, 0, 0, failure.DNSTimeout},
+		{"both.lab.test", []string{silent, good}, true, true, 1, 1, ""},
+	}
+	for _, c := range cases {
+		ans, err := LookupDNS(context.Background(), c.name, c.want4, c.want6,
+			DNSConfig{Servers: c.servers, Hosts: noHosts, Timeout: 300 * time.Millisecond})
+		if c.reason != "" {
+			f, ok := err.(*failure.Failure)
+			if !ok || f.Reason != c.reason || f.Layer != failure.LayerDNS {
+				t.Errorf("%s via %v: got %v, want %s", c.name, c.servers, err, c.reason)
+			}
+			continue
+		}
+		if err != nil || len(ans.A) != c.a || len(ans.AAAA) != c.aaaa {
+			t.Errorf("%s via %v: got %+v, %v", c.name, c.servers, ans, err)
+			continue
+		}
+		if ans.Source != good || (c.want4 && ans.ARcode != "NOERROR") {
+			t.Errorf("%s: source %q rcode %q", c.name, ans.Source, ans.ARcode)
+		}
+	}
+}
+
+func TestLookupDNSSearchAndHosts(t *testing.T) {
+	good := startDNS(t)
+	dir := t.TempDir()
+	host, port, _ := net.SplitHostPort(good)
+	resolv := filepath.Join(dir, "resolv.conf")
+	os.WriteFile(resolv, []byte("nameserver "+host+"\nsearch corp.lab.test\noptions ndots:1 timeout:1\n"), 0o644)
+	hosts := filepath.Join(dir, "hosts")
+	os.WriteFile(hosts, []byte("# comment\n198.18.9.9 pinned.lab.test pinned\n2001:db8:9::9 pinned.lab.test\n"), 0o644)
+
+	// The port of the test server is not 53, so point the config at it by
+	// rewriting through Servers but keeping the search list from the file.
+	_, search, ndots, err := DNSConfig{ResolvConf: resolv}.resolvers()
+	if err != nil || len(search) != 1 || ndots != 1 {
+		t.Fatalf("resolv.conf: search %v ndots %d err %v", search, ndots, err)
+	}
+	got := candidates("web", search, ndots)
+	if len(got) != 2 || got[0] != "web.corp.lab.test." || got[1] != "web." {
+		t.Fatalf("candidates: %v", got)
+	}
+	r := resolveType(context.Background(), got, dns.TypeA, []string{net.JoinHostPort(host, port)}, time.Second)
+	if r.err != nil || len(r.addrs) != 1 || r.addrs[0] != netip.MustParseAddr("198.18.1.10") {
+		t.Fatalf("search list lookup: %+v", r)
+	}
+
+	ans, err := LookupDNS(context.Background(), "PINNED.lab.test", true, false, DNSConfig{Hosts: hosts, ResolvConf: resolv})
+	if err != nil || ans.Source != hosts || len(ans.A) != 1 || len(ans.AAAA) != 0 {
+		t.Fatalf("hosts file: %+v %v", ans, err)
+	}
+	if _, _, _, err := (DNSConfig{ResolvConf: filepath.Join(dir, "missing")}).resolvers(); err == nil {
+		t.Fatal("a missing resolv.conf must be an error")
+	}
+}
