@@ -21,4 +21,3 @@ func LookupRoute(dst netip.Addr) (*Route, error) {
 func LookupNeighbor(r *Route) (NeighborState, error) {
 	return "", failure.Localf(errRouteUnsupported, "%v", errRouteUnsupported)
 }
-
