@@ -1,0 +1,174 @@
+package tlswire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/tls")
+
+// render writes what a Conversation saw in a form stable enough for golden
+// files: one line per record and per message, with the message's JSON view.
+func render(t *testing.T, obs []observed) []byte {
+	var b bytes.Buffer
+	conn := -1
+	for _, o := range obs {
+		if o.conn != conn {
+			conn = o.conn
+			fmt.Fprintf(&b, "# connection %d\n", conn)
+		}
+		dir := "<"
+		if o.fromClient {
+			dir = ">"
+		}
+		for _, r := range o.records {
+			fmt.Fprintf(&b, "%s record %v %v length=%d offset=%d", dir, r.Type, r.Version, r.Length, r.Offset)
+			if r.Encrypted {
+				b.WriteString(" encrypted")
+			}
+			if r.Alert != nil {
+				fmt.Fprintf(&b, " alert=%q", r.Alert.String())
+			}
+			b.WriteByte('\n')
+		}
+		for i := range o.messages {
+			j, err := json.Marshal(o.messages[i].View())
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%s message %s\n", dir, j)
+		}
+		if o.err != nil {
+			fmt.Fprintf(&b, "%s error %v\n", dir, o.err)
+		}
+	}
+	return b.Bytes()
+}
+
+// TestTranscriptsGolden replays every capture through a Conversation and
+// compares the records and message views with the golden file.
+func TestTranscriptsGolden(t *testing.T) {
+	for _, name := range transcriptNames(t) {
+		t.Run(name, func(t *testing.T) {
+			got := render(t, replay(t, loadTranscript(t, name)))
+			path := filepath.Join(captureDir, name+".golden")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("output differs from %s (go test -update rewrites it):\n%s", path, got)
+			}
+		})
+	}
+}
+
+// TestConversationByteByByte checks that the split of the stream into TCP
+// segments does not matter: feeding one byte at a time yields the same
+// records and messages as feeding whole segments.
+func TestConversationByteByByte(t *testing.T) {
+	for _, name := range transcriptNames(t) {
+		t.Run(name, func(t *testing.T) {
+			segs := loadTranscript(t, name)
+			var bytewise []segment
+			for _, s := range segs {
+				for i := range s.data {
+					bytewise = append(bytewise, segment{s.conn, s.fromClient, s.data[i : i+1]})
+				}
+			}
+			whole, split := flatten(replay(t, segs)), flatten(replay(t, bytewise))
+			if !reflect.DeepEqual(whole.records, split.records) {
+				t.Errorf("records differ:\nwhole %+v\nsplit %+v", whole.records, split.records)
+			}
+			if len(whole.messages) != len(split.messages) {
+				t.Fatalf("%d messages whole, %d split", len(whole.messages), len(split.messages))
+			}
+			for i := range whole.messages {
+				if !bytes.Equal(whole.messages[i].Raw, split.messages[i].Raw) {
+					t.Errorf("message %d differs", i)
+				}
+			}
+		})
+	}
+}
+
+func flatten(obs []observed) observed {
+	var out observed
+	for _, o := range obs {
+		out.records = append(out.records, o.records...)
+		out.messages = append(out.messages, o.messages...)
+	}
+	return out
+}
+
+func TestConversationRejectsGarbage(t *testing.T) {
+	var c Conversation
+	_, _, err := c.Feed(1, []byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
+	var rh *RecordHeaderError
+	if !errors.As(err, &rh) || !errors.Is(err, ErrUnknownContentType) {
+		t.Fatalf("err = %v, want RecordHeaderError for an unknown content type", err)
+	}
+	if string(rh.Header[:]) != "HTTP/" {
+		t.Errorf("header bytes %q, want the peer's first five bytes", rh.Header[:])
+	}
+	if _, _, err := c.Feed(1, []byte{22, 3, 3, 0, 0}); !errors.Is(err, ErrStreamBroken) {
+		t.Errorf("second feed: err = %v, want ErrStreamBroken", err)
+	}
+	if _, _, err := c.Feed(0, []byte{22, 3, 1, 0, 4, 14, 0, 0, 0}); err != nil {
+		t.Errorf("other direction should be unaffected: %v", err)
+	}
+}
+
+// TestConversationHugeMessageClaim sends a handshake record whose message
+// header claims 16 MB: the error must come with the header, before any of
+// the claimed body exists.
+func TestConversationHugeMessageClaim(t *testing.T) {
+	var c Conversation
+	rec := []byte{22, 3, 3, 0, 4, byte(TypeCertificate), 0xFF, 0xFF, 0xFF}
+	_, _, err := c.Feed(1, rec)
+	var tl *MessageTooLargeError
+	if !errors.As(err, &tl) {
+		t.Fatalf("err = %v, want MessageTooLargeError", err)
+	}
+	if tl.Length != 1<<24-1 || tl.Limit != DefaultMaxMessage || tl.Type != TypeCertificate {
+		t.Errorf("got %+v", tl)
+	}
+}
+
+func TestConversationRecordOverflow(t *testing.T) {
+	var c Conversation
+	_, _, err := c.Feed(1, []byte{23, 3, 3, 0xFF, 0xFF})
+	if !errors.Is(err, ErrRecordOverflow) {
+		t.Fatalf("err = %v, want ErrRecordOverflow", err)
+	}
+}
+
+func TestConversationMarksEncryptedAfterCCS(t *testing.T) {
+	var c Conversation
+	data := []byte{20, 3, 3, 0, 1, 1, 22, 3, 3, 0, 3, 0xAA, 0xBB, 0xCC, 21, 3, 3, 0, 2, 0x11, 0x22}
+	recs, msgs, err := c.Feed(1, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 0 {
+		t.Errorf("encrypted handshake record parsed as %d messages", len(msgs))
+	}
+	if len(recs) != 3 || recs[0].Encrypted || !recs[1].Encrypted || !recs[2].Encrypted || recs[2].Alert != nil {
+		t.Errorf("records %+v: want CCS in clear, then encrypted handshake and alert", recs)
+	}
+	if recs[1].Offset != 6 || recs[2].Offset != 14 {
+		t.Errorf("offsets %d, %d; want 6, 14", recs[1].Offset, recs[2].Offset)
+	}
+}
