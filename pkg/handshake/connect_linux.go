@@ -98,7 +98,10 @@ func (s *tcpSocket) connect(ctx context.Context, t Target, timeout time.Duration
 	stop := context.AfterFunc(ctx, func() { s.file.SetWriteDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	var soErr error
+	var (
+		soErr error
+		icmp  *ICMPError
+	)
 	werr := rc.Write(func(fd uintptr) bool {
 		e, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR)
 		switch {
@@ -109,13 +112,24 @@ func (s *tcpSocket) connect(ctx context.Context, t Target, timeout time.Duration
 			soErr = syscall.Errno(e)
 			return true
 		}
-		_, err = unix.Getpeername(int(fd))
-		return err == nil
+		if _, err := unix.Getpeername(int(fd)); err == nil {
+			return true
+		}
+		// An ICMP error that arrives while connect() still holds the
+		// socket (on a fast path it comes back before the syscall
+		// returns) is queued without failing the connection, and the
+		// kernel retransmits the SYN a second later. The queued error
+		// wakes us (EPOLLERR) and decides the probe now.
+		icmp = s.queuedICMP()
+		return icmp != nil
 	})
 	r.RTT = time.Since(start)
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
+	case icmp != nil:
+		r.fromICMP(icmp, isLocalAddr(icmp.From, localAddrs()))
+		return nil
 	case errors.Is(werr, os.ErrDeadlineExceeded):
 		r.RTT = 0
 		return s.classify(unix.ETIMEDOUT, r)
