@@ -94,6 +94,7 @@ const (
 	TLSProtocolVersion  Reason = "tls-protocol-version"
 	TLSMalformed        Reason = "tls-malformed"
 	NotTLS              Reason = "not-tls"
+	TLSClosed           Reason = "tls-closed" // the server hung up mid-handshake without an alert
 	CertExpired         Reason = "cert-expired"
 	CertNotYetValid     Reason = "cert-not-yet-valid"
 	CertUntrusted       Reason = "cert-untrusted"
@@ -149,6 +150,7 @@ var reasons = map[Reason]reasonInfo{
 	TLSProtocolVersion:  {LayerTLS, "client and server share no TLS protocol version", "the TLS server's configuration"},
 	TLSMalformed:        {LayerTLS, "the TLS messages were malformed", "the TLS server, or a middlebox rewriting traffic"},
 	NotTLS:              {LayerTLS, "the server does not speak TLS on this port", "the service on that port"},
+	TLSClosed:           {LayerTLS, "the server closed the connection during the TLS handshake without an alert", "the TLS server's configuration, or a middlebox cutting TLS"},
 	CertExpired:         {LayerTLS, "a certificate in the chain has expired", "the server's certificate"},
 	CertNotYetValid:     {LayerTLS, "a certificate in the chain is not valid yet", "the server's certificate, or a wrong clock"},
 	CertUntrusted:       {LayerTLS, "the certificate chain does not lead to a trusted root", "the server's certificate (self-signed or unknown CA)"},

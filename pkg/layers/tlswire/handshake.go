@@ -116,11 +116,24 @@ func (r *Reassembler) pending() (int, error) {
 	if len(p) < HandshakeHeaderLen {
 		return -1, nil
 	}
-	n := int(p[1])<<16 | int(p[2])<<8 | int(p[3])
-	if limit := r.max(); n > limit {
-		return n, &MessageTooLargeError{Type: HandshakeType(p[0]), Length: n, Limit: limit}
+	if err := r.Check(p); err != nil {
+		return 0, err
 	}
-	return n, nil
+	return int(p[1])<<16 | int(p[2])<<8 | int(p[3]), nil
+}
+
+// Check tests a message header (its first four bytes) against the limit
+// without buffering anything, for callers that want to refuse a message
+// before its body arrives.
+func (r *Reassembler) Check(header []byte) error {
+	if len(header) < HandshakeHeaderLen {
+		return nil
+	}
+	n := int(header[1])<<16 | int(header[2])<<8 | int(header[3])
+	if limit := r.max(); n > limit {
+		return &MessageTooLargeError{Type: HandshakeType(header[0]), Length: n, Limit: limit}
+	}
+	return nil
 }
 
 func (r *Reassembler) max() int {

@@ -112,6 +112,13 @@ func TestReassemblerLimit(t *testing.T) {
 	if _, err := r.Next(); !errors.As(err, &tl) {
 		t.Fatalf("second message: err = %v", err)
 	}
+	// Check refuses on the header alone.
+	if err := (&Reassembler{}).Check([]byte{11, 0xFF, 0xFF, 0xFF}); !errors.As(err, &tl) || tl.Limit != DefaultMaxMessage {
+		t.Errorf("Check: %v", err)
+	}
+	if err := (&Reassembler{}).Check([]byte{11, 0, 1, 0}); err != nil {
+		t.Errorf("Check of a small message: %v", err)
+	}
 	// Exactly at the limit is fine.
 	r = Reassembler{Max: 10}
 	if err := r.Write(AppendHandshake(nil, TypeFinished, make([]byte, 10))); err != nil {

@@ -1,0 +1,75 @@
+package tlsprobe
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+
+	"github.com/netdiag/netdiag/pkg/failure"
+	"github.com/netdiag/netdiag/pkg/layers/tlswire"
+)
+
+// classify places a handshake error in the failure vocabulary. The
+// detail is the error's own text, which names the step ("read
+// ServerHello: ...").
+func classify(err error) *failure.Failure {
+	detail := err.Error()
+	var (
+		dial    *dialError
+		notTLS  *notTLSError
+		alert   *tlswire.AlertError
+		version *versionError
+		rh      *tlswire.RecordHeaderError
+		tooBig  *tlswire.MessageTooLargeError
+		proto   *protocolError
+		ne      net.Error
+	)
+	switch {
+	case errors.As(err, &dial):
+		return dialFailure(dial.err)
+	case errors.As(err, &notTLS):
+		return failure.New(failure.NotTLS, notTLS.Error())
+	case errors.As(err, &alert):
+		if alert.Alert.Description == tlswire.AlertProtocolVersion {
+			return failure.New(failure.TLSProtocolVersion, "the server answered with alert "+alert.Alert.String())
+		}
+		return failure.New(failure.TLSAlert, "the server sent alert "+alert.Alert.String()+" ("+detail+")")
+	case errors.As(err, &version):
+		return failure.New(failure.TLSProtocolVersion, version.Error())
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		return failure.New(failure.Timeout, "no answer in time: "+detail).At(failure.LayerTLS)
+	case errors.Is(err, context.Canceled):
+		return failure.New(failure.Timeout, "interrupted: "+detail).At(failure.LayerTLS)
+	case errors.As(err, &rh), errors.As(err, &tooBig), errors.Is(err, tlswire.ErrMalformed),
+		errors.As(err, &proto), errors.Is(err, errBadRecordMAC), errors.Is(err, errRecordTooLong),
+		errors.Is(err, errBadSignature), errors.Is(err, errBadFinished):
+		return failure.New(failure.TLSMalformed, detail)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE):
+		return failure.New(failure.TLSClosed, detail)
+	}
+	return failure.New(failure.TLSMalformed, detail)
+}
+
+// dialFailure classifies a TCP connect error at the transport layer.
+func dialFailure(err error) *failure.Failure {
+	var ne net.Error
+	detail := err.Error()
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return failure.New(failure.Refused, detail)
+	case errors.Is(err, syscall.ECONNRESET):
+		return failure.New(failure.Reset, detail)
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		return failure.New(failure.HostUnreachable, detail).At(failure.LayerTransport)
+	case errors.Is(err, syscall.ENETUNREACH):
+		return failure.New(failure.NetUnreachable, detail).At(failure.LayerTransport)
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return failure.New(failure.Timeout, "TCP connect: "+detail)
+	}
+	return failure.New(failure.Refused, detail)
+}

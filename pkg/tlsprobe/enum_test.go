@@ -1,0 +1,94 @@
+package tlsprobe
+
+import (
+	"context"
+	"crypto/tls"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/netdiag/netdiag/pkg/layers/tlswire"
+)
+
+// TestEnumerateCryptoTLS enumerates a crypto/tls server whose suites and
+// versions are known, and compares.
+func TestEnumerateCryptoTLS(t *testing.T) {
+	p := newPKI(t)
+	suites := []uint16{
+		tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_128_CBC_SHA,
+	}
+	addr := serveTLS(t, &tls.Config{
+		Certificates: []tls.Certificate{p.leaf(t, leafSpec{})},
+		CipherSuites: suites,
+		MinVersion:   tls.VersionTLS10,
+	})
+	var calls, lastTotal int
+	e := Enumerate(context.Background(), addr, "server.test", EnumOptions{
+		StepTimeout: 2 * time.Second,
+		Progress:    func(done, total int) { calls++; lastTotal = total },
+	})
+	if len(e.Errors) > 0 {
+		t.Fatalf("probes without answer: %v", e.Errors)
+	}
+	wantVersions := []tlswire.Version{tlswire.VersionTLS10, tlswire.VersionTLS11, tlswire.VersionTLS12, tlswire.VersionTLS13}
+	if !slices.Equal(e.Versions, wantVersions) {
+		t.Errorf("versions %v, want %v", e.Versions, wantVersions)
+	}
+	got := map[tlswire.Version][]tlswire.CipherSuite{}
+	for _, s := range e.Suites {
+		got[s.Version] = append(got[s.Version], s.Suite)
+	}
+	cbc := []tlswire.CipherSuite{0x002F, 0xC013}
+	want := map[tlswire.Version][]tlswire.CipherSuite{
+		tlswire.VersionTLS10: cbc,
+		tlswire.VersionTLS11: cbc,
+		tlswire.VersionTLS12: {0x002F, 0xC013, 0xC02F, 0xCCA8},
+		tlswire.VersionTLS13: {0x1301, 0x1302, 0x1303},
+	}
+	for v, w := range want {
+		g := slices.Clone(got[v])
+		slices.Sort(g)
+		if !slices.Equal(g, w) {
+			t.Errorf("%v: accepted %v, want %v", v, g, w)
+		}
+	}
+	// crypto/tls imposes its own order: AES-GCM/ChaCha before CBC, and
+	// ECDHE before RSA key exchange.
+	if !e.ServerOrder[tlswire.VersionTLS12] {
+		t.Error("crypto/tls's own order not detected")
+	}
+	if o := got[tlswire.VersionTLS12]; o[len(o)-1] != 0x002F {
+		t.Errorf("TLS 1.2 order %v: RSA key exchange should come last", o)
+	}
+	if calls != e.Probes || lastTotal < e.Probes || e.Probes < 10 {
+		t.Errorf("progress called %d times, last total %d, probes %d", calls, lastTotal, e.Probes)
+	}
+}
+
+// TestEnumerationHellosAreSafe: every hello the enumeration builds stays
+// out of the 256-511 byte range and offers at most 128 suites.
+func TestEnumerationHellosAreSafe(t *testing.T) {
+	e := newEnumerator(netipAddrPort(), "a-rather-long-server-name.example.test", EnumOptions{ChunkSize: 1000})
+	for _, v := range tlswire.Versions() {
+		all := candidates(v)
+		for n := 1; n <= min(len(all), e.o.ChunkSize); n++ {
+			h, raw, err := buildHello(e.hello(v, all[:n]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l := len(raw); l >= intolerantMin && l <= intolerantMax && v != tlswire.VersionSSL30 {
+				t.Fatalf("%v with %d suites: hello of %d bytes", v, n, l)
+			}
+			if len(h.CipherSuites) > maxChunk {
+				t.Fatalf("%d suites in one hello", len(h.CipherSuites))
+			}
+			if v == tlswire.VersionSSL30 && (h.Order != nil || len(raw) >= intolerantMin) && n <= 100 {
+				t.Fatalf("SSL 3.0 hello with %d suites: %d bytes, extensions %v", n, len(raw), h.Order)
+			}
+		}
+	}
+}
+
+func netipAddrPort() netip.AddrPort { return netip.MustParseAddrPort("127.0.0.1:443") }

@@ -1,0 +1,87 @@
+package tlsprobe
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/netdiag/netdiag/pkg/layers/tlswire"
+)
+
+// maxHTTPHead bounds the response head read after the HEAD request.
+const maxHTTPHead = 64 << 10
+
+// httpHead sends one HEAD request over the established record layer and
+// reads the response head, to show that the application behind TLS
+// answers.
+func httpHead(rc *recordConn, host, path string, now func() time.Time) *HTTPResult {
+	req := "HEAD " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: netdiag\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+	res := &HTTPResult{}
+	if err := rc.queue(tlswire.ContentApplicationData, []byte(req), Event{Type: "ApplicationData", Bytes: len(req)}); err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	sent := now()
+	if err := rc.flush(); err != nil {
+		res.Error = "send request: " + err.Error()
+		return res
+	}
+	if err := rc.beginStep(); err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	var head []byte
+	for !bytes.Contains(head, []byte("\r\n\r\n")) {
+		data, err := rc.readApplicationData()
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(head) > 0 {
+				break
+			}
+			res.Error = "read response: " + err.Error()
+			return res
+		}
+		if res.Elapsed == 0 {
+			res.Elapsed = now().Sub(sent)
+		}
+		head = append(head, data...)
+		if len(head) > maxHTTPHead {
+			res.Error = fmt.Sprintf("response head longer than %d bytes", maxHTTPHead)
+			return res
+		}
+	}
+	rc.sendAlert(tlswire.AlertCloseNotify)
+	parseHTTPHead(res, head)
+	return res
+}
+
+func parseHTTPHead(res *HTTPResult, head []byte) {
+	lines := strings.Split(string(head), "\r\n")
+	res.StatusLine = lines[0]
+	f := strings.Fields(lines[0])
+	if len(f) < 2 || !strings.HasPrefix(f[0], "HTTP/") {
+		res.Error = fmt.Sprintf("not an HTTP status line: %q", truncate(lines[0], 80))
+		return
+	}
+	code, err := strconv.Atoi(f[1])
+	if err != nil || code < 100 || code > 999 {
+		res.Error = fmt.Sprintf("bad status code in %q", truncate(lines[0], 80))
+		return
+	}
+	res.StatusCode = code
+	for _, l := range lines[1:] {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "server") {
+			res.Server = strings.TrimSpace(v)
+		}
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
