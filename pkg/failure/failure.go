@@ -77,6 +77,7 @@ const (
 	FragNeeded        Reason = "frag-needed"
 	SourceRouteFailed Reason = "source-route-failed"
 	ParamProblem      Reason = "param-problem"
+	Corrupt           Reason = "corrupt" // replies arrived damaged
 )
 
 // Transport layer.
@@ -139,6 +140,7 @@ var reasons = map[Reason]reasonInfo{
 	FragNeeded:        {LayerNetwork, "the packet is larger than a link's MTU and may not be fragmented", "a router with a smaller MTU"},
 	SourceRouteFailed: {LayerNetwork, "a source route failed", "a router"},
 	ParamProblem:      {LayerNetwork, "a router or the host found a bad header field", "a router or the host"},
+	Corrupt:           {LayerNetwork, "the replies arrived damaged (bad checksum or changed payload)", "a faulty link or network card, or a middlebox rewriting packets"},
 
 	Timeout:         {LayerTransport, "no answer in time: packets are dropped silently", "a firewall dropping packets, or the host is down"},
 	Refused:         {LayerTransport, "the connection was refused", "the host itself (nothing listens), or a firewall rejecting"},
