@@ -144,6 +144,9 @@ func (o *pingOptions) config() ping.Config {
 	return cfg
 }
 
+// pingProbe runs the probes; tests replace it with a fake.
+var pingProbe = ping.Run
+
 // runPing resolves the targets, runs the probes and renders what happens.
 func runPing(ctx context.Context, o *pingOptions, p *Printer) error {
 	targets, err := ping.Targets(ctx, o.Targets, o.Family, o.Resolver)
@@ -151,10 +154,13 @@ func runPing(ctx context.Context, o *pingOptions, p *Printer) error {
 		return err
 	}
 	cfg := o.config()
+	if err := cfg.Validate(targets); err != nil {
+		return err
+	}
 	r := &pingRenderer{p: p, opts: o, multi: len(targets) > 1}
 	cfg.OnEvent = r.event
 	cfg.OnStart = func([2]ping.SocketKind) { r.header(targets) }
-	rep, err := ping.Run(ctx, targets, cfg)
+	rep, err := pingProbe(ctx, targets, cfg)
 	if err != nil {
 		return err
 	}

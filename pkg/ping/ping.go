@@ -219,20 +219,16 @@ func (r *Report) Healthy() bool {
 	return len(r.Results) > 0
 }
 
-// validate checks cfg against the targets and fills in defaults.
-func (cfg *Config) validate(targets []Target) error {
-	if len(targets) == 0 {
-		return failure.Inputf("ping: no target")
-	}
-	if cfg.Interval <= 0 {
-		cfg.Interval = DefaultInterval
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
-	}
+// Validate checks cfg against the targets without opening anything; Run
+// does the same first. Its errors are input errors (failure.KindInput).
+func (cfg Config) Validate(targets []Target) error {
 	switch {
+	case len(targets) == 0:
+		return failure.Inputf("ping: no target")
 	case cfg.Count < 0:
 		return failure.Inputf("ping: count must not be negative, got %d", cfg.Count)
+	case cfg.Interval < 0 || cfg.Timeout < 0 || cfg.Deadline < 0:
+		return failure.Inputf("ping: interval, timeout and deadline must not be negative")
 	case cfg.Size < 0:
 		return failure.Inputf("ping: size must not be negative, got %d", cfg.Size)
 	case cfg.TTL < 0 || cfg.TTL > 255:
@@ -251,6 +247,20 @@ func (cfg *Config) validate(targets []Target) error {
 			return failure.Inputf("ping: size %d is too large (at most %d)", cfg.Size, MaxSize6)
 		}
 	}
+	return nil
+}
+
+// prepare validates cfg and fills in the defaults.
+func (cfg *Config) prepare(targets []Target) error {
+	if err := cfg.Validate(targets); err != nil {
+		return err
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
 	if cfg.clock == nil {
 		cfg.clock = systemClock{}
 	}
@@ -265,7 +275,7 @@ func (cfg *Config) validate(targets []Target) error {
 // Errors are setup failures: bad configuration (failure.KindInput) or no
 // usable socket (failure.KindLocal, with the remedy in its message).
 func Run(ctx context.Context, targets []Target, cfg Config) (*Report, error) {
-	if err := cfg.validate(targets); err != nil {
+	if err := cfg.prepare(targets); err != nil {
 		return nil, err
 	}
 	tok, ident, err := randomIdentity()

@@ -40,7 +40,7 @@ func TestLongRunKeepsMemoryFlat(t *testing.T) {
 	cfg.Timeout = 100 * ms1
 	cfg.clock = w.sim
 	targets := []Target{target("198.18.1.10")}
-	if err := cfg.validate(targets); err != nil {
+	if err := cfg.prepare(targets); err != nil {
 		t.Fatal(err)
 	}
 	s := newSession(cfg, targets, [2]conn{w.conns[0], nil}, w.Now(), token{1, 2, 3})

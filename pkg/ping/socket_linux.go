@@ -232,9 +232,30 @@ func (c *linuxConn) send(msg []byte, dst netip.Addr) (time.Time, error) {
 		}
 	}
 	if serr != nil {
+		if f := sendFailure(serr); f != nil {
+			return at, f
+		}
 		return at, os.NewSyscallError("sendto", serr)
 	}
 	return at, nil
+}
+
+// sendFailure places a send the local stack refused in the failure
+// vocabulary; nil for errors that mean the socket itself is broken.
+func sendFailure(err error) *failure.Failure {
+	switch err {
+	case unix.ENETUNREACH, unix.EHOSTUNREACH:
+		return failure.New(failure.NoRoute, "the send failed: "+err.Error())
+	case unix.EMSGSIZE:
+		return failure.New(failure.FragNeeded, "refused by this machine: larger than the path MTU it knows, and fragmenting is forbidden")
+	case unix.EPERM, unix.EACCES:
+		f := failure.New(failure.AdminProhibited, "refused by this machine: its own firewall rules, or a broadcast address")
+		f.From = "this machine"
+		return f
+	case unix.ENETDOWN:
+		return failure.New(failure.LinkDown, "the send failed: "+err.Error())
+	}
+	return nil
 }
 
 // asyncError reports whether errno can be a pending ICMP error rather than
