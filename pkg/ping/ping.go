@@ -321,9 +321,9 @@ func randomIdentity() (token, uint16, error) {
 	return token(b[:tokenLen]), binary.BigEndian.Uint16(b[tokenLen:]), nil
 }
 
-// loop runs the session (and closes its sockets when it ends): one goroutine per socket reads and decodes
-// packets; this goroutine owns all state, sends on schedule and waits on
-// one timer for the next thing due.
+// loop runs the session and closes its sockets when it ends. One
+// goroutine per socket reads and decodes packets; this goroutine owns all
+// state, sends on schedule and waits on one timer for the next thing due.
 func (s *session) loop(ctx context.Context) {
 	in := make(chan *inbound, 256)
 	readErr := make(chan error, len(s.conns))
@@ -352,7 +352,7 @@ func (s *session) loop(ctx context.Context) {
 	clk := s.cfg.clock
 	t := clk.NewTimer(time.Hour)
 	defer t.Stop()
-	for {
+	for ctx.Err() == nil {
 		now := clk.Now()
 		s.step(now)
 		if s.finished(now) {

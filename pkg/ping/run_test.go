@@ -506,3 +506,16 @@ func TestInvalidConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestCancelledBeforeTheFirstProbe(t *testing.T) {
+	w := newWorld(t, SocketRaw)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep := w.run(ctx, DefaultConfig(), target("198.18.1.10"))
+	if !rep.Interrupted || rep.Results[0].Stats.Transmitted != 0 || len(w.conns[0].sent) != 0 {
+		t.Fatalf("report %+v", rep.Results[0])
+	}
+	if d := rep.Results[0].Diagnosis; d != "no probe was sent before the run ended" {
+		t.Fatalf("diagnosis %q", d)
+	}
+}
