@@ -85,7 +85,7 @@ opened.`,
 	f.VarP(newDurationValue(&opts.Timeout), "timeout", "W", "wait per probe before it is lost")
 	f.VarP(newDurationValue(&opts.Deadline), "deadline", "w", "end the whole run after this long (0: no deadline)")
 	f.IntVarP(&opts.Size, "size", "s", opts.Size, "bytes of payload per echo request")
-	f.IntVarP(&opts.TTL, "ttl", "t", 0, "IPv4 TTL or IPv6 hop limit of the requests (0: the system's)")
+	f.IntVarP(&opts.TTL, "ttl", "t", 0, "IPv4 TTL or IPv6 hop limit of the requests, 1 to 255 (default: the system's)")
 	f.BoolVar(&opts.DF, "df", false, "do not fragment: too large requests are refused, not split")
 	f.StringVarP(&opts.Interface, "interface", "I", "", "send from this interface (a name) or source address")
 	f.BoolVar(&opts.Privileged, "privileged", false, "use a raw ICMP socket only")
