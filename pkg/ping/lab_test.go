@@ -2,6 +2,7 @@ package ping_test
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"strings"
 	"testing"
@@ -405,7 +406,7 @@ func TestLabInterfaceAndSource(t *testing.T) {
 			return err
 		})
 		var fe *failure.Error
-		if !asFailure(err, &fe) || fe.Kind != failure.KindLocal {
+		if !errors.As(err, &fe) || fe.Kind != failure.KindLocal {
 			t.Fatalf("%+v: got %v, want a local error (exit 4)", cfg, err)
 		}
 	}
