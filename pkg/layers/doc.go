@@ -39,6 +39,12 @@
 // ICMPv4.Quote and ICMPv6.Quote hold the quoted echo ID and sequence or
 // the quoted TCP/UDP 4-tuple and TCP sequence number.
 //
+// For tcpprobe: what a SOCK_DGRAM packet socket or an IPv4 raw socket
+// reads starts at the IP header, so Packet.Decode(LinkTypeRaw, b) decodes
+// it whole; an IPv6 raw socket delivers the TCP segment alone, for
+// TCP.DecodeFromBytes, with VerifyChecksum given the addresses from the
+// socket.
+//
 // # Building
 //
 // Each header type has AppendTo, which appends its wire form to a
