@@ -23,6 +23,11 @@ type tcpprobeOptions struct {
 	Parallel int
 	Rate     float64
 
+	SYN         bool
+	Trace       bool
+	Send        string
+	ServerClose bool
+
 	Family  resolve.Family
 	Timeout time.Duration
 
@@ -33,8 +38,12 @@ type tcpprobeOptions struct {
 	resolver *resolve.Resolver
 }
 
-// Default probes in flight at once.
-const defaultConnectParallel = 100
+// Default probes in flight at once: a connect probe holds a socket, a
+// SYN probe only an entry in a table.
+const (
+	defaultConnectParallel = 100
+	defaultSYNParallel     = 512
+)
 
 func newCmdTCPProbe(a *app) *cobra.Command {
 	opts := &tcpprobeOptions{Count: 1, Interval: time.Second}
@@ -51,20 +60,35 @@ func newCmdTCPProbe(a *app) *cobra.Command {
   unreachable  a router or this machine could not deliver the SYN (host-unreachable,
                net-unreachable, no-route, neighbor-unresolved)
 
-It uses the kernel's connect() and needs no privilege; the ICMP error behind a
-failure is read from the socket's error queue (IP_RECVERR), so a firewall's reject
-is never mistaken for the host's reset. For an open port it shows what the kernel
-negotiated (MSS, window scale, SACK, timestamps).
+Connect mode (the default) uses the kernel's connect() and needs no privilege; the
+ICMP error behind a failure is read from the socket's error queue (IP_RECVERR), so a
+firewall's reject is never mistaken for the host's reset. For an open port it shows
+what the kernel negotiated (MSS, window scale, SACK, timestamps).
+
+--trace (needs CAP_NET_RAW) also records the connection's packets as they crossed
+the interface -- SYN, SYN-ACK, ACK, then the four-way close -- and prints them as a
+timeline with absolute and relative sequence numbers, checking that the SYN-ACK
+acknowledges our ISN + 1, our ACK theirs + 1, and each FIN is acknowledged with its
+seq + 1. We close first; --server-close waits for the server to close first, and
+--send TEXT writes TEXT and a line end once connected.
+
+--syn (needs CAP_NET_RAW) is a half-open scan like nmap -sS, the fast mode for port
+ranges: it sends its own SYNs, answers a SYN-ACK with a reset instead of completing
+the handshake, and sends the SYN a second time after half the timeout before calling
+a port filtered.
 
 Targets are HOST:PORT, [IPv6]:PORT, or HOST with -p LIST (22,80,443,8000-8100).
 -c and -i repeat the probes with round-trip statistics like ping.
 
 Exit status: 0 when every probe found its port open, 1 when any did not, 2 for bad
-input, 3 when a name did not resolve.`,
+input, 3 when a name did not resolve, 4 when --trace or --syn lacks the permission.`,
 		Example: `  netdiag tcpprobe 198.18.1.10:443
   netdiag tcpprobe -p 22,80,443,8000-8100 198.18.1.10
   netdiag tcpprobe [2001:db8::10]:80 db.internal:5432
   netdiag tcpprobe -c 5 -i 0.5 198.18.1.10:80
+  sudo netdiag tcpprobe --trace 198.18.1.10:80
+  sudo netdiag tcpprobe --trace --send 'GET / HTTP/1.0' --server-close 198.18.1.10:80
+  sudo netdiag tcpprobe --syn -p 1-1024 198.18.1.10
   netdiag tcpprobe --json -p 1-1024 --parallel 200 198.18.1.10`,
 		Args: requireArgs(1, "target (HOST:PORT, or HOST with -p)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -81,8 +105,12 @@ input, 3 when a name did not resolve.`,
 	f.StringVarP(&opts.Ports, "ports", "p", "", "ports to probe on every HOST: 22,80,443,8000-8100")
 	f.IntVarP(&opts.Count, "count", "c", 1, "probes per port")
 	f.VarP(newDurationValue(&opts.Interval), "interval", "i", "time between rounds of probes with -c (seconds or a unit)")
-	f.IntVar(&opts.Parallel, "parallel", 0, fmt.Sprintf("probes in flight at once (default %d)", defaultConnectParallel))
-	f.Float64Var(&opts.Rate, "rate", 0, "at most this many probes started per second (default: no limit)")
+	f.IntVar(&opts.Parallel, "parallel", 0, fmt.Sprintf("probes in flight at once (default %d, %d with --syn)", defaultConnectParallel, defaultSYNParallel))
+	f.Float64Var(&opts.Rate, "rate", 0, "at most this many probes started per second; with --syn, SYN packets per second, retransmissions included (default: no limit)")
+	f.BoolVar(&opts.SYN, "syn", false, "half-open scan like nmap -sS: our own SYNs on a raw socket, never completing the handshake (needs CAP_NET_RAW)")
+	f.BoolVar(&opts.Trace, "trace", false, "record and show the handshake and the close as they crossed the interface (needs CAP_NET_RAW)")
+	f.StringVar(&opts.Send, "send", "", "with --trace: write TEXT and a line end (CR LF) once connected")
+	f.BoolVar(&opts.ServerClose, "server-close", false, "with --trace: wait for the server to close first")
 	return cmd
 }
 
@@ -96,9 +124,18 @@ func (o *tcpprobeOptions) validate(cmd *cobra.Command) error {
 		return usageErrorf(cmd, "--rate must not be negative, got %v", o.Rate)
 	case o.Count > 1 && o.Interval <= 0:
 		return usageErrorf(cmd, "--interval must be positive")
+	case o.SYN && o.Trace:
+		return usageErrorf(cmd, "--syn and --trace cannot be used together")
+	case !o.Trace && cmd.Flags().Changed("send"):
+		return usageErrorf(cmd, "--send needs --trace")
+	case !o.Trace && o.ServerClose:
+		return usageErrorf(cmd, "--server-close needs --trace")
 	}
 	if o.Parallel == 0 {
 		o.Parallel = defaultConnectParallel
+		if o.SYN {
+			o.Parallel = defaultSYNParallel
+		}
 	}
 	return nil
 }
@@ -162,7 +199,28 @@ func (o *tcpprobeOptions) resolveTargets(ctx context.Context, hosts []tcpTarget)
 }
 
 func defaultProber(o *tcpprobeOptions) (handshake.Prober, error) {
+	if o.SYN {
+		return handshake.NewSYNProber(handshake.SYNOptions{Timeout: o.Timeout, Rate: o.Rate})
+	}
+	if o.Trace {
+		to := handshake.TraceOptions{Timeout: o.Timeout, ServerClose: o.ServerClose}
+		if o.Send != "" {
+			to.Send = []byte(o.Send + "\r\n")
+		}
+		return handshake.NewTraceProber(to)
+	}
 	return handshake.NewConnectProber(handshake.ConnectOptions{Timeout: o.Timeout}), nil
+}
+
+// mode names the probing mode for the summary.
+func (o *tcpprobeOptions) mode() string {
+	switch {
+	case o.SYN:
+		return "syn"
+	case o.Trace:
+		return "trace"
+	}
+	return "connect"
 }
 
 func runTCPProbe(ctx context.Context, o *tcpprobeOptions, p *Printer) error {
@@ -186,12 +244,11 @@ func runTCPProbe(ctx context.Context, o *tcpprobeOptions, p *Printer) error {
 
 	r := newTCPRenderer(p, o, targets)
 	start := time.Now()
-	err = handshake.Scan(ctx, prober, targets, handshake.Schedule{
-		Count:    o.Count,
-		Interval: o.Interval,
-		Parallel: o.Parallel,
-		Rate:     o.Rate,
-	}, r.result)
+	sched := handshake.Schedule{Count: o.Count, Interval: o.Interval, Parallel: o.Parallel, Rate: o.Rate}
+	if o.SYN {
+		sched.Rate = 0 // the SYN prober paces its packets itself
+	}
+	err = handshake.Scan(ctx, prober, targets, sched, r.result)
 	r.summary(time.Since(start))
 	switch {
 	case err != nil:
@@ -287,6 +344,9 @@ func (r *tcpRenderer) result(res handshake.Result) {
 	}
 	r.p.Emit("probe", j)
 	r.p.Detailf("%s\n", r.line(res))
+	if res.Trace != nil {
+		r.trace(res)
+	}
 }
 
 // line renders one probe: "198.18.1.10:80 open 0.412 ms (mss 1460,
@@ -394,7 +454,7 @@ func (r *tcpRenderer) summary(elapsed time.Duration) {
 		r.textSummary()
 	}
 	r.p.Emit("summary", tcpSummaryJSON{
-		Mode: "connect", Hosts: len(r.hosts), Ports: len(r.targets), Probes: r.total.Sent,
+		Mode: r.o.mode(), Hosts: len(r.hosts), Ports: len(r.targets), Probes: r.total.Sent,
 		Open: r.total.Open, Closed: r.total.Closed, Filtered: r.total.Filtered, Unreachable: r.total.Unreachable,
 		ElapsedMs: Ms(elapsed),
 	})

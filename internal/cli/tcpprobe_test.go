@@ -37,6 +37,9 @@ func TestTCPProbeBadInput(t *testing.T) {
 		{[]string{"tcpprobe", "-c", "2", "-i", "0", "127.0.0.1:22"}, "--interval"},
 		{[]string{"tcpprobe", "-i", "soon", "127.0.0.1:22"}, "not a duration"},
 		{[]string{"tcpprobe", "-6", "127.0.0.1:22"}, "not an IPv6 address"},
+		{[]string{"tcpprobe", "--syn", "--trace", "127.0.0.1:22"}, "cannot be used together"},
+		{[]string{"tcpprobe", "--send", "hello", "127.0.0.1:22"}, "--send needs --trace"},
+		{[]string{"tcpprobe", "--server-close", "127.0.0.1:22"}, "--server-close needs --trace"},
 	}
 	for _, c := range cases {
 		out, errOut, code := runCLI(t, c.args...)
@@ -57,7 +60,7 @@ func TestTCPProbeHelp(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"Examples:", "-p, --ports", "-c, --count", "--parallel", "admin-prohibited", "IP_RECVERR"} {
+	for _, want := range []string{"Examples:", "-p, --ports", "-c, --count", "--parallel", "admin-prohibited", "IP_RECVERR", "--syn", "--trace", "--send", "--server-close", "CAP_NET_RAW"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q", want)
 		}

@@ -35,3 +35,14 @@ func localAddrs() []netip.Addr {
 	}
 	return out
 }
+
+// sourceAddr asks the routing table which local address a packet to dst
+// leaves from. Connecting a UDP socket sends nothing.
+func sourceAddr(dst netip.Addr) (netip.Addr, error) {
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
+}

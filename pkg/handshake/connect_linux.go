@@ -66,12 +66,39 @@ func newTCPSocket(dst netip.Addr) (*tcpSocket, error) {
 	return s, nil
 }
 
+// close closes the socket; closing again does nothing.
 func (s *tcpSocket) close() {
-	if s.file != nil {
+	switch {
+	case s.file != nil:
 		s.file.Close()
-		return
+	case s.fd >= 0:
+		unix.Close(s.fd)
 	}
-	unix.Close(s.fd)
+	s.fd = -1
+}
+
+// bind binds the socket to src and an ephemeral port and returns the
+// port, so that a capture can be filtered on the 4-tuple before the SYN
+// leaves.
+func (s *tcpSocket) bind(src netip.Addr) (int, error) {
+	sa, err := sockaddr(src, 0)
+	if err != nil {
+		return 0, err
+	}
+	if err := unix.Bind(s.fd, sa); err != nil {
+		return 0, failure.Localf(err, "tcpprobe: bind to %s: %v", src, err)
+	}
+	got, err := unix.Getsockname(s.fd)
+	if err != nil {
+		return 0, failure.Localf(err, "tcpprobe: getsockname: %v", err)
+	}
+	switch a := got.(type) {
+	case *unix.SockaddrInet4:
+		return a.Port, nil
+	case *unix.SockaddrInet6:
+		return a.Port, nil
+	}
+	return 0, failure.Localf(nil, "tcpprobe: getsockname returned %T", got)
 }
 
 // connect runs the handshake and fills r with the outcome. It returns an

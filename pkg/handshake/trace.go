@@ -2,9 +2,43 @@ package handshake
 
 import (
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/netdiag/netdiag/pkg/layers"
 )
+
+// The TCP flags the analysis looks at.
+const (
+	tcpFIN = layers.TCPFlagFIN
+	tcpSYN = layers.TCPFlagSYN
+	tcpRST = layers.TCPFlagRST
+	tcpPSH = layers.TCPFlagPSH
+	tcpACK = layers.TCPFlagACK
+)
+
+// TraceOptions configure trace mode.
+type TraceOptions struct {
+	// Timeout bounds the handshake, and again the close.
+	Timeout time.Duration
+	// Send is written to the server once connected; nil sends nothing.
+	Send []byte
+	// ServerClose waits for the server to close first (after it has
+	// answered Send, or on its own); by default we close first.
+	ServerClose bool
+}
+
+// NewTraceProber returns the trace-mode prober: connect mode, with the
+// connection's packets recorded by a packet socket as they cross the
+// interface and the handshake and close arithmetic checked. It needs
+// CAP_NET_RAW and Linux; without them it returns a failure.KindLocal
+// error saying how to get them.
+func NewTraceProber(o TraceOptions) (Prober, error) {
+	p, err := newTraceProber(o)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
 
 // Dir is a packet's direction relative to this machine.
 type Dir string
@@ -15,44 +49,6 @@ const (
 	In  Dir = "in"
 )
 
-// Flags are the TCP header flags, in the header's bit order.
-type Flags uint16
-
-// The TCP flags.
-const (
-	FIN Flags = 1 << iota
-	SYN
-	RST
-	PSH
-	ACK
-	URG
-	ECE
-	CWR
-)
-
-var flagNames = []struct {
-	f    Flags
-	name string
-}{{SYN, "SYN"}, {FIN, "FIN"}, {RST, "RST"}, {PSH, "PSH"}, {ACK, "ACK"}, {URG, "URG"}, {ECE, "ECE"}, {CWR, "CWR"}}
-
-// String lists the flags set, comma-separated, SYN first and ACK after
-// the others ("SYN,ACK", "FIN,ACK", "PSH,ACK").
-func (f Flags) String() string {
-	var parts []string
-	for _, n := range flagNames {
-		if f&n.f != 0 {
-			parts = append(parts, n.name)
-		}
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ",")
-}
-
-// Has reports whether every flag of g is set in f.
-func (f Flags) Has(g Flags) bool { return f&g == g }
-
 // Packet is one packet of a traced connection as it crossed the
 // interface.
 type Packet struct {
@@ -61,14 +57,14 @@ type Packet struct {
 	Dir Dir
 	// Flags, Seq, Ack, Window and Options are the TCP header's; Seq and
 	// Ack are the absolute numbers on the wire.
-	Flags    Flags
+	Flags    layers.TCPFlags
 	Seq, Ack uint32
 	// RelSeq and RelAck count from each side's initial sequence number,
 	// as tcpdump and Wireshark show them; zero until that ISN is known.
 	RelSeq, RelAck uint32
 	Window         uint16
-	// Options are the TCP options in wire order, tcpdump-style text
-	// ("mss 1460", "sackOK", "ts 2813 0", "nop", "wscale 7").
+	// Options are the TCP options in wire order, as tcpdump prints them
+	// ("mss 1460", "sackOK", "TS val 2813 ecr 0", "nop", "wscale 7").
 	Options []string
 	// Len is the number of payload bytes.
 	Len int
@@ -96,16 +92,24 @@ type Check struct {
 type Trace struct {
 	Packets []Packet
 	Checks  []Check
+	// Dropped counts packets left out of Packets because the trace hit
+	// its bound (a long transfer after --send).
+	Dropped int
+	// Received is the number of payload bytes the server sent us.
+	Received int
+	// Unfinished says why the close was not seen to the end ("the
+	// server did not close the connection within 2s"); empty when it was.
+	Unfinished string
 }
 
 // seqLen is the sequence space a segment occupies: its payload plus one
 // for SYN and one for FIN.
 func seqLen(p *Packet) uint32 {
 	n := uint32(p.Len)
-	if p.Flags&SYN != 0 {
+	if p.Flags&tcpSYN != 0 {
 		n++
 	}
-	if p.Flags&FIN != 0 {
+	if p.Flags&tcpFIN != 0 {
 		n++
 	}
 	return n
@@ -125,13 +129,13 @@ func (t *Trace) analyze() {
 	)
 	for i := range t.Packets {
 		p := &t.Packets[i]
-		if p.ICMP != nil || p.Flags&SYN == 0 {
+		if p.ICMP != nil || p.Flags&tcpSYN == 0 {
 			continue
 		}
 		if p.Dir == Out && !haveOurs {
 			ourISN, haveOurs = p.Seq, true
 		}
-		if p.Dir == In && p.Flags&ACK != 0 && !haveTheirs {
+		if p.Dir == In && p.Flags&tcpACK != 0 && !haveTheirs {
 			theirISN, haveTheirs = p.Seq, true
 		}
 	}
@@ -147,7 +151,7 @@ func (t *Trace) analyze() {
 		if haveOwn {
 			p.RelSeq = p.Seq - own
 		}
-		if haveOther && p.Flags&ACK != 0 {
+		if haveOther && p.Flags&tcpACK != 0 {
 			p.RelAck = p.Ack - other
 		}
 	}
@@ -155,25 +159,25 @@ func (t *Trace) analyze() {
 	if !haveOurs {
 		return
 	}
-	answer := t.find(0, In, func(p *Packet) bool { return p.Flags.Has(SYN|ACK) || p.Flags&RST != 0 })
+	answer := t.find(0, In, func(p *Packet) bool { return p.Flags.Has(tcpSYN|tcpACK) || p.Flags&tcpRST != 0 })
 	switch {
 	case answer < 0:
 		return
-	case t.Packets[answer].Flags&RST != 0:
-		if t.Packets[answer].Flags&ACK != 0 {
+	case t.Packets[answer].Flags&tcpRST != 0:
+		if t.Packets[answer].Flags&tcpACK != 0 {
 			t.checkAck("the reset acknowledges our ISN + 1", answer, ourISN+1)
 		}
 		return
 	}
 	t.checkAck("the SYN-ACK acknowledges our ISN + 1", answer, ourISN+1)
-	ack := t.find(answer+1, Out, func(p *Packet) bool { return p.Flags&ACK != 0 && p.Flags&(SYN|RST) == 0 })
+	ack := t.find(answer+1, Out, func(p *Packet) bool { return p.Flags&tcpACK != 0 && p.Flags&(tcpSYN|tcpRST) == 0 })
 	t.checkAck("our ACK acknowledges their ISN + 1", ack, theirISN+1)
 	if ack >= 0 && t.Packets[ack].Seq != ourISN+1 {
 		t.Checks = append(t.Checks, Check{What: "our ACK carries seq ISN + 1", Want: ourISN + 1, Got: t.Packets[ack].Seq, Found: true})
 	}
 	for i := range t.Packets {
 		fin := &t.Packets[i]
-		if fin.ICMP != nil || fin.Flags&FIN == 0 {
+		if fin.ICMP != nil || fin.Flags&tcpFIN == 0 {
 			continue
 		}
 		end := fin.Seq + seqLen(fin)
@@ -183,7 +187,7 @@ func (t *Trace) analyze() {
 			other, who = Out, "their FIN"
 		}
 		j := t.find(i+1, other, func(p *Packet) bool {
-			return p.Flags&ACK != 0 && int32(p.Ack-(end-1)) > 0
+			return p.Flags&tcpACK != 0 && int32(p.Ack-(end-1)) > 0
 		})
 		t.checkAck(fmt.Sprintf("%s (seq %d) is acknowledged with seq + 1", who, fin.Seq), j, end)
 	}

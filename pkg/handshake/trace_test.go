@@ -11,16 +11,16 @@ import (
 func closeFirst() *Trace {
 	us := func(n int) time.Duration { return time.Duration(n) * time.Microsecond }
 	return &Trace{Packets: []Packet{
-		{T: us(0), Dir: Out, Flags: SYN, Seq: 246194238, Window: 64240, Options: []string{"mss 1460", "sackOK", "ts 2829484547 0", "nop", "wscale 10"}},
-		{T: us(42), Dir: In, Flags: SYN | ACK, Seq: 294820007, Ack: 246194239, Window: 65160},
-		{T: us(55), Dir: Out, Flags: ACK, Seq: 246194239, Ack: 294820008, Window: 63},
-		{T: us(551), Dir: Out, Flags: PSH | ACK, Seq: 246194239, Ack: 294820008, Window: 63, Len: 6},
-		{T: us(560), Dir: In, Flags: ACK, Seq: 294820008, Ack: 246194245, Window: 64},
-		{T: us(572), Dir: Out, Flags: FIN | ACK, Seq: 246194245, Ack: 294820008, Window: 63},
-		{T: us(2339), Dir: In, Flags: PSH | ACK, Seq: 294820008, Ack: 246194246, Window: 64, Len: 3},
-		{T: us(2364), Dir: Out, Flags: ACK, Seq: 246194246, Ack: 294820011, Window: 63},
-		{T: us(3641), Dir: In, Flags: FIN | ACK, Seq: 294820011, Ack: 246194246, Window: 64},
-		{T: us(3645), Dir: Out, Flags: ACK, Seq: 246194246, Ack: 294820012, Window: 63},
+		{T: us(0), Dir: Out, Flags: tcpSYN, Seq: 246194238, Window: 64240, Options: []string{"mss 1460", "sackOK", "ts 2829484547 0", "nop", "wscale 10"}},
+		{T: us(42), Dir: In, Flags: tcpSYN | tcpACK, Seq: 294820007, Ack: 246194239, Window: 65160},
+		{T: us(55), Dir: Out, Flags: tcpACK, Seq: 246194239, Ack: 294820008, Window: 63},
+		{T: us(551), Dir: Out, Flags: tcpPSH | tcpACK, Seq: 246194239, Ack: 294820008, Window: 63, Len: 6},
+		{T: us(560), Dir: In, Flags: tcpACK, Seq: 294820008, Ack: 246194245, Window: 64},
+		{T: us(572), Dir: Out, Flags: tcpFIN | tcpACK, Seq: 246194245, Ack: 294820008, Window: 63},
+		{T: us(2339), Dir: In, Flags: tcpPSH | tcpACK, Seq: 294820008, Ack: 246194246, Window: 64, Len: 3},
+		{T: us(2364), Dir: Out, Flags: tcpACK, Seq: 246194246, Ack: 294820011, Window: 63},
+		{T: us(3641), Dir: In, Flags: tcpFIN | tcpACK, Seq: 294820011, Ack: 246194246, Window: 64},
+		{T: us(3645), Dir: Out, Flags: tcpACK, Seq: 246194246, Ack: 294820012, Window: 63},
 	}}
 }
 
@@ -55,9 +55,9 @@ func TestAnalyzeCloseFirst(t *testing.T) {
 
 func TestAnalyzeFindsWrongArithmetic(t *testing.T) {
 	tr := closeFirst()
-	tr.Packets[1].Ack++ // a SYN-ACK that acknowledges ISN + 2
+	tr.Packets[1].Ack++ // a tcpSYN-tcpACK that acknowledges ISN + 2
 	tr.Packets = tr.Packets[:9]
-	tr.Packets[9-1].Flags = FIN | ACK
+	tr.Packets[9-1].Flags = tcpFIN | tcpACK
 	tr.analyze()
 	if c := tr.Checks[0]; c.OK || c.Want != 246194239 || c.Got != 246194240 {
 		t.Errorf("bad SYN-ACK not caught: %+v", c)
@@ -71,12 +71,12 @@ func TestAnalyzeFindsWrongArithmetic(t *testing.T) {
 func TestAnalyzeServerCloseAndReset(t *testing.T) {
 	// Server closes first, its FIN acknowledged by our FIN,ACK.
 	tr := &Trace{Packets: []Packet{
-		{Dir: Out, Flags: SYN, Seq: 1000},
-		{Dir: In, Flags: SYN | ACK, Seq: 5000, Ack: 1001},
-		{Dir: Out, Flags: ACK, Seq: 1001, Ack: 5001},
-		{Dir: In, Flags: FIN | PSH | ACK, Seq: 5001, Ack: 1001, Len: 10},
-		{Dir: Out, Flags: FIN | ACK, Seq: 1001, Ack: 5012},
-		{Dir: In, Flags: ACK, Seq: 5012, Ack: 1002},
+		{Dir: Out, Flags: tcpSYN, Seq: 1000},
+		{Dir: In, Flags: tcpSYN | tcpACK, Seq: 5000, Ack: 1001},
+		{Dir: Out, Flags: tcpACK, Seq: 1001, Ack: 5001},
+		{Dir: In, Flags: tcpFIN | tcpPSH | tcpACK, Seq: 5001, Ack: 1001, Len: 10},
+		{Dir: Out, Flags: tcpFIN | tcpACK, Seq: 1001, Ack: 5012},
+		{Dir: In, Flags: tcpACK, Seq: 5012, Ack: 1002},
 	}}
 	tr.analyze()
 	if len(tr.Checks) != 4 {
@@ -92,26 +92,17 @@ func TestAnalyzeServerCloseAndReset(t *testing.T) {
 	}
 
 	closed := &Trace{Packets: []Packet{
-		{Dir: Out, Flags: SYN, Seq: 77},
-		{Dir: In, Flags: RST | ACK, Ack: 78},
+		{Dir: Out, Flags: tcpSYN, Seq: 77},
+		{Dir: In, Flags: tcpRST | tcpACK, Ack: 78},
 	}}
 	closed.analyze()
 	if len(closed.Checks) != 1 || !closed.Checks[0].OK || closed.Checks[0].What != "the reset acknowledges our ISN + 1" {
 		t.Errorf("reset: %+v", closed.Checks)
 	}
 
-	silent := &Trace{Packets: []Packet{{Dir: Out, Flags: SYN, Seq: 1}, {T: time.Second, Dir: Out, Flags: SYN, Seq: 1}}}
+	silent := &Trace{Packets: []Packet{{Dir: Out, Flags: tcpSYN, Seq: 1}, {T: time.Second, Dir: Out, Flags: tcpSYN, Seq: 1}}}
 	silent.analyze()
 	if len(silent.Checks) != 0 {
 		t.Errorf("no answer, yet checks: %+v", silent.Checks)
-	}
-}
-
-func TestFlagsString(t *testing.T) {
-	cases := map[Flags]string{SYN: "SYN", SYN | ACK: "SYN,ACK", FIN | ACK: "FIN,ACK", PSH | ACK: "PSH,ACK", RST | ACK: "RST,ACK", 0: "none", FIN | SYN | RST | PSH | ACK | URG | ECE | CWR: "SYN,FIN,RST,PSH,ACK,URG,ECE,CWR"}
-	for f, want := range cases {
-		if f.String() != want {
-			t.Errorf("%#x: %q, want %q", uint16(f), f.String(), want)
-		}
 	}
 }

@@ -1,0 +1,28 @@
+package handshake
+
+import "time"
+
+// SYNOptions configure SYN mode.
+type SYNOptions struct {
+	// Timeout is how long a port may stay silent before it is filtered;
+	// the SYN is sent a second time after half of it.
+	Timeout time.Duration
+	// Rate caps the SYNs sent per second, retransmissions included; 0
+	// means no cap (Schedule.Parallel still bounds the probes in flight).
+	Rate float64
+}
+
+// NewSYNProber returns the SYN-mode prober, a half-open scan like
+// nmap -sS: it sends SYNs it builds itself from one reserved source port
+// on a raw socket, reads SYN-ACKs, resets and ICMP errors from a packet
+// socket, and answers a SYN-ACK with a reset instead of completing the
+// handshake. It needs CAP_NET_RAW and Linux; without them it returns a
+// failure.KindLocal error saying how to get them. Close releases the
+// sockets.
+func NewSYNProber(o SYNOptions) (Prober, error) {
+	p, err := newSYNProber(o)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -1,0 +1,267 @@
+package handshake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/netdiag/netdiag/pkg/failure"
+	"github.com/netdiag/netdiag/pkg/layers"
+	"golang.org/x/sys/unix"
+)
+
+type traceProber struct {
+	o TraceOptions
+}
+
+func newTraceProber(o TraceOptions) (*traceProber, error) {
+	// Fail early, before any probe, when packet sockets are not allowed:
+	// a socket whose filter accepts nothing shows the permission.
+	s, err := openPacketSocket("--trace", 0, bpfProgram())
+	if err != nil {
+		return nil, err
+	}
+	s.Close()
+	return &traceProber{o: o}, nil
+}
+
+func (p *traceProber) Close() error { return nil }
+
+// Probe connects like connect mode while a packet socket filtered on the
+// connection's 4-tuple records the packets. The socket is bound to its
+// source address and port first, so the filter is in place before the
+// SYN leaves.
+func (p *traceProber) Probe(ctx context.Context, t Target, seq int) (Result, error) {
+	r := Result{Target: t, Seq: seq}
+	src, err := sourceAddr(t.Addr)
+	if err != nil {
+		r.failed(failure.NoRoute, err.Error())
+		return r, nil
+	}
+	s, err := newTCPSocket(t.Addr)
+	if err != nil {
+		return r, err
+	}
+	defer s.close()
+	lport, err := s.bind(src)
+	if err != nil {
+		return r, err
+	}
+	local := netip.AddrPortFrom(src, uint16(lport))
+	remote := netip.AddrPortFrom(t.Addr, uint16(t.Port))
+	ps, err := openPacketSocket("--trace", interfaceFor(src, t.Addr), tupleFilter(local, remote))
+	if err != nil {
+		return r, err
+	}
+	defer ps.Close()
+	rec := startRecorder(ps)
+
+	err = s.connect(ctx, t, p.o.Timeout, &r)
+	var received int
+	var unfinished string
+	if err == nil && r.State == Open {
+		received, unfinished, err = p.converse(ctx, s, rec, local, remote)
+	}
+	raw, dropped := rec.stop()
+	if err != nil {
+		return r, err
+	}
+	if rec.err != nil {
+		return r, failure.Localf(rec.err, "tcpprobe --trace: read the packet socket: %v", rec.err)
+	}
+	tr := buildTrace(raw, local, remote)
+	tr.Dropped, tr.Received, tr.Unfinished = dropped, received, unfinished
+	tr.analyze()
+	r.Trace = tr
+	if rtt, ok := tr.answerTime(); ok {
+		r.RTT = rtt
+	}
+	return r, nil
+}
+
+// converse runs the part after the handshake: it sends the text asked
+// for, then closes in the order asked for, reading whatever the server
+// sends so that the close is a graceful FIN exchange (a close with
+// unread data would send a reset). It returns the bytes received and,
+// when the server did not close in time, says so.
+func (p *traceProber) converse(ctx context.Context, s *tcpSocket, rec *recorder, local, remote netip.AddrPort) (int, string, error) {
+	deadline := time.Now().Add(p.o.Timeout)
+	if err := s.file.SetDeadline(deadline); err != nil {
+		return 0, "", failure.Localf(err, "tcpprobe --trace: set deadline: %v", err)
+	}
+	stop := context.AfterFunc(ctx, func() { s.file.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if len(p.o.Send) > 0 {
+		if _, err := s.file.Write(p.o.Send); err != nil {
+			return 0, "the connection failed while sending: " + err.Error(), ctx.Err()
+		}
+	}
+	if !p.o.ServerClose {
+		if err := s.shutdownWrite(); err != nil {
+			return 0, "", failure.Localf(err, "tcpprobe --trace: shutdown: %v", err)
+		}
+	}
+	received, rerr := io.Copy(io.Discard, s.file)
+	if ctx.Err() != nil {
+		return int(received), "", ctx.Err()
+	}
+	unfinished := ""
+	if errors.Is(rerr, unix.ECONNRESET) {
+		unfinished = "the server reset the connection"
+	} else if rerr != nil {
+		unfinished = fmt.Sprintf("the server did not close the connection within %v", p.o.Timeout)
+	}
+	s.close()
+	if unfinished != "" {
+		return int(received), unfinished, nil
+	}
+	// The last segment of the close may still be on its way: after a
+	// server-first close, the server's ACK of our FIN.
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	for !closeSeen(buildTrace(rec.snapshot(), local, remote).Packets) {
+		select {
+		case <-rec.changed:
+		case <-timer.C:
+			return int(received), "the acknowledgement of our FIN did not come in time", nil
+		case <-ctx.Done():
+			return int(received), "", ctx.Err()
+		}
+	}
+	return int(received), "", nil
+}
+
+func (s *tcpSocket) shutdownWrite() error {
+	rc, err := s.file.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Shutdown(int(fd), unix.SHUT_WR) }); err != nil {
+		return err
+	}
+	return serr
+}
+
+// closeSeen reports whether both FINs were sent and each acknowledged,
+// or a reset ended the connection.
+func closeSeen(pk []Packet) bool {
+	var (
+		finEnd    [2]uint32
+		finSeen   [2]bool
+		finAcked  [2]bool
+		direction = func(d Dir) int {
+			if d == Out {
+				return 0
+			}
+			return 1
+		}
+	)
+	for i := range pk {
+		p := &pk[i]
+		if p.ICMP != nil {
+			continue
+		}
+		if p.Flags&tcpRST != 0 {
+			return true
+		}
+		d := direction(p.Dir)
+		other := 1 - d
+		if p.Flags&tcpACK != 0 && finSeen[other] && int32(p.Ack-finEnd[other]) >= 0 {
+			finAcked[other] = true
+		}
+		if p.Flags&tcpFIN != 0 && !finSeen[d] {
+			finSeen[d], finEnd[d] = true, p.Seq+seqLen(p)
+		}
+	}
+	return finAcked[0] && finAcked[1]
+}
+
+// buildTrace decodes the recorded packets into the timeline: the TCP
+// segments of the connection, each once (a loopback packet is seen both
+// leaving and arriving: ours count when leaving, theirs when arriving),
+// and the ICMP errors that quote it.
+func buildTrace(raw []rawPacket, local, remote netip.AddrPort) *Trace {
+	tr := &Trace{}
+	var (
+		pkt   layers.Packet
+		first time.Time
+	)
+	for _, rp := range raw {
+		// A packet cut short still counts when its headers were read.
+		_ = pkt.Decode(layers.LinkTypeRaw, rp.data)
+		var p Packet
+		switch {
+		case pkt.Has(layers.LayerTCP):
+			src := netip.AddrPortFrom(pkt.Src(), pkt.TCP.SrcPort)
+			dst := netip.AddrPortFrom(pkt.Dst(), pkt.TCP.DstPort)
+			switch {
+			case src == local && dst == remote && rp.pkttype == unix.PACKET_OUTGOING:
+				p.Dir = Out
+			case src == remote && dst == local && rp.pkttype != unix.PACKET_OUTGOING:
+				p.Dir = In
+			default:
+				continue
+			}
+			p.Flags, p.Seq, p.Ack, p.Window = pkt.TCP.Flags, pkt.TCP.Seq, pkt.TCP.Ack, pkt.TCP.Window
+			p.Len = len(pkt.TCP.Payload)
+			for _, o := range pkt.TCP.Options {
+				p.Options = append(p.Options, o.String())
+			}
+		case rp.pkttype != unix.PACKET_OUTGOING:
+			e, q, ok := icmpError(&pkt)
+			if !ok {
+				continue
+			}
+			qs, qd, ok := q.AddrPorts()
+			if !ok || q.Protocol != layers.IPProtocolTCP || qs != local || qd != remote {
+				continue
+			}
+			p.Dir, p.ICMP = In, e
+			if q.HasSeq {
+				p.Seq = q.Seq
+			}
+			if len(q.Transport) >= 14 {
+				p.Flags = layers.TCPFlags(q.Transport[13])
+			}
+		default:
+			continue
+		}
+		if first.IsZero() {
+			first = rp.t
+		}
+		p.T = max(rp.t.Sub(first), 0)
+		tr.Packets = append(tr.Packets, p)
+	}
+	return tr
+}
+
+// icmpError returns the ICMP or ICMPv6 error in pkt and its quote.
+func icmpError(pkt *layers.Packet) (*ICMPError, *layers.Quote, bool) {
+	switch {
+	case pkt.Has(layers.LayerICMPv4) && pkt.ICMPv4.IsError():
+		m := &pkt.ICMPv4
+		return &ICMPError{Type: uint8(m.Type), Code: m.Code, From: pkt.Src()}, &m.Quote, true
+	case pkt.Has(layers.LayerICMPv6) && pkt.ICMPv6.IsError():
+		m := &pkt.ICMPv6
+		return &ICMPError{V6: true, Type: uint8(m.Type), Code: m.Code, From: pkt.Src()}, &m.Quote, true
+	}
+	return nil, nil, false
+}
+
+// answerTime is the time from our first SYN to the packet that answered
+// it (SYN-ACK, reset or ICMP error), as the interface saw them.
+func (t *Trace) answerTime() (time.Duration, bool) {
+	if len(t.Packets) == 0 || t.Packets[0].Dir != Out || t.Packets[0].Flags&tcpSYN == 0 {
+		return 0, false
+	}
+	for _, p := range t.Packets[1:] {
+		if p.Dir == In && (p.ICMP != nil || p.Flags.Has(tcpSYN|tcpACK) || p.Flags&tcpRST != 0) {
+			return p.T - t.Packets[0].T, true
+		}
+	}
+	return 0, false
+}
