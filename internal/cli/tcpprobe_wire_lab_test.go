@@ -1,0 +1,382 @@
+package cli_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/netdiag/netdiag/internal/netlab"
+)
+
+// capture is a tcpdump running on the client's interface, writing a pcap.
+type capture struct {
+	proc *netlab.Process
+	file string
+}
+
+func startCapture(t *testing.T, node *netlab.Node, filter string) *capture {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "wire.pcap")
+	// Immediate mode hands every packet to tcpdump at once; with the
+	// default buffering, packets still in the kernel's ring when tcpdump
+	// is stopped are lost.
+	p := node.Start(t, "tcpdump", "-i", "eth0", "-nn", "--immediate-mode", "-U", "-w", file, filter)
+	p.WaitReady(t, func() error {
+		if strings.Contains(p.Output(), "listening on") {
+			return nil
+		}
+		return fmt.Errorf("tcpdump not listening yet")
+	})
+	return &capture{proc: p, file: file}
+}
+
+// wirePacket is one line of `tcpdump -nn -S -r`.
+type wirePacket struct {
+	src, dst       netip.AddrPort
+	flags          string // tcpdump's letters: S, F, P, R, . (ACK)
+	seq, ack       uint32
+	hasSeq, hasAck bool
+	win            int
+	options        string
+	length         int
+}
+
+var tcpdumpLine = regexp.MustCompile(`^\S+ IP6? (\S+)\.(\d+) > (\S+)\.(\d+): Flags \[([^\]]*)\],(?: seq (\d+)(?::\d+)?,)?(?: ack (\d+),)? win (\d+),(?: options \[([^\]]*)\],)? length (\d+)`)
+
+// packets stops tcpdump once it has written at least min packets (or
+// after a few seconds) and reads the capture back as tcpdump prints it.
+func (c *capture) packets(t *testing.T, min int) []wirePacket {
+	t.Helper()
+	var pk []wirePacket
+	for deadline := time.Now().Add(3 * time.Second); ; {
+		pk = readPcap(t, c.file)
+		if len(pk) >= min || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.proc.Stop()
+	return readPcap(t, c.file)
+}
+
+func readPcap(t *testing.T, file string) []wirePacket {
+	t.Helper()
+	out, err := exec.Command("tcpdump", "-nn", "-S", "-tt", "-r", file).Output()
+	if err != nil {
+		// A capture still being written may end in a partial record.
+		if len(out) == 0 {
+			return nil
+		}
+	}
+	var pk []wirePacket
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		m := tcpdumpLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			t.Fatalf("cannot read tcpdump line %q", sc.Text())
+		}
+		num := func(s string) uint32 { n, _ := strconv.ParseUint(s, 10, 32); return uint32(n) }
+		sp, _ := strconv.Atoi(m[2])
+		dp, _ := strconv.Atoi(m[4])
+		w := wirePacket{
+			src:     netip.AddrPortFrom(netip.MustParseAddr(m[1]), uint16(sp)),
+			dst:     netip.AddrPortFrom(netip.MustParseAddr(m[3]), uint16(dp)),
+			flags:   m[5],
+			seq:     num(m[6]),
+			hasSeq:  m[6] != "",
+			ack:     num(m[7]),
+			hasAck:  m[7] != "",
+			options: m[9],
+		}
+		w.win, _ = strconv.Atoi(m[8])
+		w.length, _ = strconv.Atoi(m[10])
+		pk = append(pk, w)
+	}
+	return pk
+}
+
+// tcpdumpFlags writes netdiag's "SYN,ACK" the way tcpdump does ("S."),
+// in tcpdump's letter order.
+func tcpdumpFlags(s string) string {
+	set := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		set[f] = true
+	}
+	var b strings.Builder
+	for _, f := range []struct{ name, letter string }{{"FIN", "F"}, {"SYN", "S"}, {"RST", "R"}, {"PSH", "P"}, {"ACK", "."}, {"URG", "U"}, {"ECE", "E"}, {"CWR", "W"}} {
+		if set[f.name] {
+			b.WriteString(f.letter)
+		}
+	}
+	return b.String()
+}
+
+// compareTimeline checks netdiag's trace against tcpdump's capture of the
+// same connection: same packets in the same order, same directions,
+// flags, sequence and acknowledgement numbers (so the same ISNs), windows,
+// options and lengths.
+func compareTimeline(t *testing.T, ours []map[string]any, wire []wirePacket, client netip.Addr) {
+	t.Helper()
+	if len(ours) != len(wire) {
+		t.Fatalf("netdiag recorded %d packets, tcpdump %d:\nours %v\nwire %v", len(ours), len(wire), ours, wire)
+	}
+	for i, o := range ours {
+		w := wire[i]
+		dir := "in"
+		if w.src.Addr() == client {
+			dir = "out"
+		}
+		var opts []string
+		for _, x := range o["options"].([]any) {
+			opts = append(opts, x.(string))
+		}
+		seq, ack := uint32(o["seq"].(float64)), uint32(o["ack"].(float64))
+		switch {
+		case o["dir"] != dir:
+			t.Errorf("packet %d: direction %v, tcpdump %s", i, o["dir"], dir)
+		case tcpdumpFlags(o["flags"].(string)) != w.flags:
+			t.Errorf("packet %d: flags %v, tcpdump [%s]", i, o["flags"], w.flags)
+		case w.hasSeq && seq != w.seq:
+			t.Errorf("packet %d: seq %d, tcpdump %d", i, seq, w.seq)
+		case w.hasAck && ack != w.ack:
+			t.Errorf("packet %d: ack %d, tcpdump %d", i, ack, w.ack)
+		case int(o["win"].(float64)) != w.win:
+			t.Errorf("packet %d: window %v, tcpdump %d", i, o["win"], w.win)
+		case strings.Join(opts, ",") != w.options:
+			t.Errorf("packet %d: options %q, tcpdump %q", i, strings.Join(opts, ","), w.options)
+		case int(o["len"].(float64)) != w.length:
+			t.Errorf("packet %d: length %v, tcpdump %d", i, o["len"], w.length)
+		}
+	}
+}
+
+// lineServer accepts connections and runs handle on each.
+func lineServer(t *testing.T, node *netlab.Node, network, addr string, handle func(net.Conn)) {
+	t.Helper()
+	ln := node.Listen(t, network, addr)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				handle(c)
+			}()
+		}
+	}()
+}
+
+// TestLabTCPProbeTraceMatchesTcpdump traces connections in both close
+// orders and compares every packet with a tcpdump capture of the same
+// connection taken on the same interface.
+func TestLabTCPProbeTraceMatchesTcpdump(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	srv := lab.Servers[0]
+	for _, network := range []string{"tcp4", "tcp6"} {
+		// 7001: reads until we close, answers "bye", closes.
+		lineServer(t, srv, network, ":7001", func(c net.Conn) {
+			io.Copy(io.Discard, c)
+			c.Write([]byte("bye\n"))
+		})
+		// 7002: answers the first line and closes first.
+		lineServer(t, srv, network, ":7002", func(c net.Conn) {
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			c.Write([]byte("you said " + line))
+		})
+	}
+
+	cases := []struct {
+		name      string
+		port      int
+		args      []string
+		firstFIN  string
+		wantBytes bool
+	}{
+		{"we close first", 7001, nil, "out", true},
+		{"we send and close first", 7001, []string{"--send", "hello"}, "out", true},
+		{"the server closes first", 7002, []string{"--send", "hello", "--server-close"}, "in", true},
+	}
+	for _, addr := range []netip.Addr{srv.Addr4, srv.Addr6} {
+		client := netlab.Client4
+		if addr.Is6() {
+			client = netlab.Client6
+		}
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s/%s", addr, c.name), func(t *testing.T) {
+				cap := startCapture(t, lab.Client, fmt.Sprintf("tcp port %d", c.port))
+				args := append([]string{"tcpprobe", "--json", "--trace"}, c.args...)
+				args = append(args, net.JoinHostPort(addr.String(), strconv.Itoa(c.port)))
+				out, errOut, code := runNetdiag(t, lab.Client, nil, args...)
+				if code != 0 {
+					t.Fatalf("exit %d\n%s%s", code, out, errOut)
+				}
+				var packets []map[string]any
+				var checks int
+				for _, l := range jsonLines(t, out) {
+					switch l["type"] {
+					case "probe":
+						if l["state"] != "open" {
+							t.Fatalf("probe %v", l)
+						}
+					case "packet":
+						packets = append(packets, l)
+					case "check":
+						checks++
+						if l["ok"] != true {
+							t.Errorf("check failed: %v", l)
+						}
+					}
+				}
+				// SYN-ACK, our ACK, and both FINs acknowledged.
+				if checks != 4 {
+					t.Errorf("%d checks, want 4:\n%s", checks, out)
+				}
+				compareTimeline(t, packets, cap.packets(t, len(packets)), client)
+				for _, p := range packets {
+					if strings.Contains(p["flags"].(string), "FIN") {
+						if p["dir"] != c.firstFIN {
+							t.Errorf("first FIN went %v, want %s", p["dir"], c.firstFIN)
+						}
+						break
+					}
+				}
+				if first := packets[0]; first["flags"] != "SYN" || first["rel_seq"] != 0.0 || first["t_ms"] != 0.0 {
+					t.Errorf("the timeline must start with our SYN at 0: %v", first)
+				}
+			})
+		}
+	}
+
+	// A closed port: SYN, then the host's RST,ACK acknowledging ISN + 1.
+	cap := startCapture(t, lab.Client, "tcp port 7009")
+	out, errOut, code := runNetdiag(t, lab.Client, nil, "tcpprobe", "--json", "--trace", srv.Addr4.String()+":7009")
+	if code != 1 {
+		t.Fatalf("closed port: exit %d\n%s%s", code, out, errOut)
+	}
+	var packets []map[string]any
+	for _, l := range jsonLines(t, out) {
+		if l["type"] == "packet" {
+			packets = append(packets, l)
+		}
+		if l["type"] == "check" && (l["ok"] != true || l["what"] != "the reset acknowledges our ISN + 1") {
+			t.Errorf("check %v", l)
+		}
+	}
+	compareTimeline(t, packets, cap.packets(t, 2), netlab.Client4)
+}
+
+// TestLabTCPProbeSYN scans a port range in SYN mode: open, closed,
+// dropped and rejected ports on both families, no handshake ever
+// completed, a reset sent for each SYN-ACK, and one retransmission before
+// a silent port is called filtered.
+func TestLabTCPProbeSYN(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	srv := lab.Servers[0]
+	var accepted atomic.Int32
+	for _, network := range []string{"tcp4", "tcp6"} {
+		for _, port := range []int{7001, 7002, 7003} {
+			lineServer(t, srv, network, fmt.Sprintf(":%d", port), func(net.Conn) { accepted.Add(1) })
+		}
+	}
+	lab.Router.AddFault(t, netlab.Fault{Action: netlab.Drop, Proto: netlab.TCP, Port: 7004})
+	lab.Router.AddFault(t, netlab.Fault{Action: netlab.RejectAdminProhibited, Proto: netlab.TCP, Port: 7005})
+
+	for _, addr := range []netip.Addr{srv.Addr4, srv.Addr6} {
+		client, router := netlab.Client4, netlab.RouterClientSide4
+		if addr.Is6() {
+			client, router = netlab.Client6, netlab.RouterClientSide6
+		}
+		cap := startCapture(t, lab.Client, "tcp portrange 7000-7010")
+		start := time.Now()
+		out, errOut, code := runNetdiag(t, lab.Client, nil, "tcpprobe", "--syn", "--json", "--timeout", "1", "-p", "7000-7010", addr.String())
+		took := time.Since(start)
+		if code != 1 {
+			t.Fatalf("%s: exit %d\n%s%s", addr, code, out, errOut)
+		}
+		if took > 3*time.Second {
+			t.Errorf("%s: the scan took %v with a 1 s timeout", addr, took)
+		}
+		lines := jsonLines(t, out)
+		probes := probesByPort(t, lines)
+		for port := 7000; port <= 7010; port++ {
+			p := probes[port]
+			if p == nil {
+				t.Fatalf("%s: no probe of port %d", addr, port)
+			}
+			reason, _ := p["reason"].(string)
+			from, _ := p["from"].(string)
+			want := [3]string{"closed", "reset", ""}
+			switch port {
+			case 7001, 7002, 7003:
+				want = [3]string{"open", "", ""}
+			case 7004:
+				want = [3]string{"filtered", "timeout", ""}
+			case 7005:
+				want = [3]string{"filtered", "admin-prohibited", router.String()}
+			}
+			if got := [3]string{p["state"].(string), reason, from}; got != want {
+				t.Errorf("%s port %d: %v, want %v", addr, port, got, want)
+			}
+		}
+		if s := lines[len(lines)-1]; s["mode"] != "syn" || s["open"] != 3.0 || s["closed"] != 6.0 || s["filtered"] != 2.0 {
+			t.Errorf("%s: summary %v", addr, s)
+		}
+
+		// 11 SYNs and one retransmission; 6 resets from closed ports; 3
+		// SYN-ACKs, each answered by two resets.
+		wire := cap.packets(t, 12+6+3+6)
+		syns := map[uint16][]wirePacket{}
+		resets := map[uint16][]wirePacket{}
+		synAcks := map[uint16]wirePacket{}
+		for _, w := range wire {
+			switch {
+			case w.src.Addr() == client && w.flags == "S":
+				syns[w.dst.Port()] = append(syns[w.dst.Port()], w)
+			case w.src.Addr() == client && w.flags == "R":
+				resets[w.dst.Port()] = append(resets[w.dst.Port()], w)
+			case w.dst.Addr() == client && w.flags == "S.":
+				synAcks[w.src.Port()] = w
+			}
+		}
+		if n := len(syns[7004]); n != 2 {
+			t.Errorf("%s: %d SYNs to the dropped port, want 2 (one retransmission)", addr, n)
+		}
+		for _, port := range []uint16{7001, 7002, 7003} {
+			sa, ok := synAcks[port]
+			if !ok {
+				t.Errorf("%s port %d: no SYN-ACK on the wire", addr, port)
+				continue
+			}
+			// The kernel resets the SYN-ACK it has no socket for, and so
+			// do we: two resets, each with seq = our ISN + 1.
+			rs := resets[port]
+			if len(rs) != 2 {
+				t.Errorf("%s port %d: %d resets, want 2 (the kernel's and ours)", addr, port, len(rs))
+			}
+			for _, r := range rs {
+				if r.seq != sa.ack {
+					t.Errorf("%s port %d: reset seq %d, want the SYN-ACK's ack %d", addr, port, r.seq, sa.ack)
+				}
+			}
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("the server accepted %d connections; a SYN scan must never complete a handshake", n)
+	}
+}
