@@ -253,7 +253,7 @@ func runTCPProbe(ctx context.Context, o *tcpprobeOptions, p *Printer) error {
 	switch {
 	case err != nil:
 		return err
-	case !r.allOpen():
+	case !r.healthy():
 		return checkFailed
 	}
 	return nil
@@ -268,6 +268,8 @@ type tcpRenderer struct {
 	stats   map[handshake.Target]*handshake.Stats
 	hosts   []string // in first-seen order
 	total   handshake.Stats
+	// badChecks counts trace checks that did not hold.
+	badChecks int
 }
 
 func newTCPRenderer(p *Printer, o *tcpprobeOptions, targets []handshake.Target) *tcpRenderer {
@@ -283,7 +285,11 @@ func newTCPRenderer(p *Printer, o *tcpprobeOptions, targets []handshake.Target) 
 	return r
 }
 
-func (r *tcpRenderer) allOpen() bool { return r.total.Sent > 0 && r.total.Open == r.total.Sent }
+// healthy says every probe found its port open and every trace check
+// held.
+func (r *tcpRenderer) healthy() bool {
+	return r.total.Sent > 0 && r.total.Open == r.total.Sent && r.badChecks == 0
+}
 
 // hostLabel names a target's host: the address, with the name the user
 // typed when that was not the address itself.

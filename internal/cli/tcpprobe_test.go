@@ -13,6 +13,7 @@ import (
 
 	"github.com/netdiag/netdiag/pkg/failure"
 	"github.com/netdiag/netdiag/pkg/handshake"
+	"github.com/netdiag/netdiag/pkg/layers"
 	"github.com/netdiag/netdiag/pkg/resolve"
 )
 
@@ -267,5 +268,57 @@ func TestPortLabel(t *testing.T) {
 		if got := portLabel(c.t); got != c.want {
 			t.Errorf("%v: %q", c.t, got)
 		}
+	}
+}
+
+func tracedAnswer(goodAck bool) map[int]handshake.Result {
+	us := func(n int) time.Duration { return time.Duration(n) * time.Microsecond }
+	synAckAck := uint32(246194239)
+	if !goodAck {
+		synAckAck++
+	}
+	return map[int]handshake.Result{80: {
+		State: handshake.Open, RTT: us(42),
+		Info: &handshake.TCPInfo{MSS: 1448, WScale: 10, SACK: true, Timestamps: true, RTT: us(40)},
+		Trace: &handshake.Trace{
+			Packets: []handshake.Packet{
+				{T: 0, Dir: handshake.Out, Flags: layers.TCPFlagSYN, Seq: 246194238, Window: 64240, Options: []string{"mss 1460", "sackOK", "TS val 2829484547 ecr 0", "nop", "wscale 10"}},
+				{T: us(42), Dir: handshake.In, Flags: layers.TCPFlagSYN | layers.TCPFlagACK, Seq: 294820007, Ack: synAckAck, RelAck: 1, Window: 65160},
+			},
+			Checks: []handshake.Check{{What: "the SYN-ACK acknowledges our ISN + 1", OK: goodAck, Want: 246194239, Got: synAckAck, Found: true}},
+		},
+	}}
+}
+
+func TestTCPProbeTraceRendering(t *testing.T) {
+	o := &tcpprobeOptions{Targets: []string{"198.18.1.10:80"}, Trace: true}
+	out, err := runFake(t, false, o, &fakeProber{answers: tracedAnswer(true)})
+	if err != nil {
+		t.Fatalf("err %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"198.18.1.10:80 open 0.042 ms (mss 1448, wscale 10, sack, ts)",
+		"0.000 ms  →   SYN           246194238          0          0/0  64240     0  mss 1460,sackOK,TS val 2829484547 ecr 0,nop,wscale 10",
+		"0.042 ms  ←   SYN,ACK       294820007  246194239          0/1  65160     0",
+		"✓ the SYN-ACK acknowledges our ISN + 1: ack 246194239",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	out, err = runFake(t, true, o, &fakeProber{answers: tracedAnswer(false)})
+	if !errors.Is(err, checkFailed) {
+		t.Errorf("a failed check must exit 1 even when the port is open: %v", err)
+	}
+	want := `{"type":"packet","target":"198.18.1.10","addr":"198.18.1.10","port":80,"probe":0,"dir":"out","t_ms":0,"flags":"SYN","seq":246194238,"ack":0,"rel_seq":0,"rel_ack":0,"win":64240,"len":0,"options":["mss 1460","sackOK","TS val 2829484547 ecr 0","nop","wscale 10"]}
+{"type":"packet","target":"198.18.1.10","addr":"198.18.1.10","port":80,"probe":0,"dir":"in","t_ms":0.042,"flags":"SYN,ACK","seq":294820007,"ack":246194240,"rel_seq":0,"rel_ack":1,"win":65160,"len":0,"options":[]}
+{"type":"check","target":"198.18.1.10","addr":"198.18.1.10","port":80,"probe":0,"what":"the SYN-ACK acknowledges our ISN + 1","ok":false,"want":246194239,"got":246194240}
+`
+	if !strings.Contains(out, want) {
+		t.Errorf("JSON:\n%s\nwant it to contain\n%s", out, want)
+	}
+	if !strings.Contains(out, `"mode":"trace"`) {
+		t.Errorf("summary mode: %s", out)
 	}
 }

@@ -61,6 +61,9 @@ func (r *tcpRenderer) trace(res handshake.Result) {
 		r.p.Emit("packet", j)
 	}
 	for _, c := range tr.Checks {
+		if !c.OK {
+			r.badChecks++
+		}
 		j := tcpCheckJSON{Target: t.Name, Addr: t.Addr.String(), Port: t.Port, Probe: res.Seq, What: c.What, OK: c.OK, Want: c.Want}
 		if c.Found {
 			got := c.Got
