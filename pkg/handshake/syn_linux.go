@@ -35,7 +35,8 @@ type synProber struct {
 	raw6     int
 	rawMu    sync.Mutex
 	capture  *packetSocket
-	recvDone chan struct{}
+	recvDone chan struct{} // closed when receive ends
+	recvErr  error         // why receive ended, when not by Close
 
 	mu      sync.Mutex
 	waiters map[synKey]chan synAnswer
@@ -176,33 +177,40 @@ func (p *synProber) receive() {
 	for {
 		rp, err := p.capture.read()
 		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, os.ErrClosed) {
-				return
+			if !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, os.ErrClosed) {
+				p.recvErr = err
 			}
-			continue
+			return
 		}
-		if rp.pkttype == unix.PACKET_OUTGOING {
-			continue
+		p.handle(rp, &pkt)
+	}
+}
+
+// handle decodes one packet from the packet socket and hands it to the
+// probe it answers, if any: a SYN-ACK or reset to our port acknowledging
+// an outstanding ISN, or an ICMP error quoting one of our SYNs.
+func (p *synProber) handle(rp rawPacket, pkt *layers.Packet) {
+	if rp.pkttype == unix.PACKET_OUTGOING {
+		return
+	}
+	_ = pkt.Decode(layers.LinkTypeRaw, rp.data)
+	switch {
+	case pkt.Has(layers.LayerTCP):
+		tcp := &pkt.TCP
+		if tcp.DstPort != p.port || tcp.Flags&tcpACK == 0 || tcp.Flags&(tcpSYN|tcpRST) == 0 {
+			return
 		}
-		_ = pkt.Decode(layers.LinkTypeRaw, rp.data)
-		switch {
-		case pkt.Has(layers.LayerTCP):
-			tcp := &pkt.TCP
-			if tcp.DstPort != p.port || tcp.Flags&tcpACK == 0 || tcp.Flags&(tcpSYN|tcpRST) == 0 {
-				continue
-			}
-			p.deliver(synKey{pkt.Src(), tcp.SrcPort, tcp.Ack - 1}, synAnswer{t: rp.t, flags: tcp.Flags, theirSeq: tcp.Seq})
-		case pkt.Has(layers.LayerICMPv4) || pkt.Has(layers.LayerICMPv6):
-			e, q, ok := icmpError(&pkt)
-			if !ok || q.Protocol != layers.IPProtocolTCP || !q.HasPorts || q.SrcPort != p.port {
-				continue
-			}
-			a := synAnswer{t: rp.t, icmp: e}
-			if q.HasSeq {
-				p.deliver(synKey{q.Dst, q.DstPort, q.Seq}, a)
-			} else {
-				p.deliverAny(q.Dst, q.DstPort, a)
-			}
+		p.deliver(synKey{pkt.Src(), tcp.SrcPort, tcp.Ack - 1}, synAnswer{t: rp.t, flags: tcp.Flags, theirSeq: tcp.Seq})
+	case pkt.Has(layers.LayerICMPv4) || pkt.Has(layers.LayerICMPv6):
+		e, q, ok := icmpError(pkt)
+		if !ok || q.Protocol != layers.IPProtocolTCP || !q.HasPorts || q.SrcPort != p.port {
+			return
+		}
+		a := synAnswer{t: rp.t, icmp: e}
+		if q.HasSeq {
+			p.deliver(synKey{q.Dst, q.DstPort, q.Seq}, a)
+		} else {
+			p.deliverAny(q.Dst, q.DstPort, a)
 		}
 	}
 }
@@ -314,6 +322,8 @@ func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error
 		case <-deadline.C:
 			r.failed(failure.Timeout, "no answer to two SYNs")
 			return r, nil
+		case <-p.recvDone:
+			return r, failure.Localf(p.recvErr, "tcpprobe --syn: read the packet socket: %v", p.recvErr)
 		case <-ctx.Done():
 			return r, ctx.Err()
 		}
