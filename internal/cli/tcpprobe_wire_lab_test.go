@@ -295,6 +295,7 @@ func TestLabTCPProbeSYN(t *testing.T) {
 	}
 	lab.Router.AddFault(t, netlab.Fault{Action: netlab.Drop, Proto: netlab.TCP, Port: 7004})
 	lab.Router.AddFault(t, netlab.Fault{Action: netlab.RejectAdminProhibited, Proto: netlab.TCP, Port: 7005})
+	netlab.Netdiag(t) // built before the scan is timed
 
 	for _, addr := range []netip.Addr{srv.Addr4, srv.Addr6} {
 		client, router := netlab.Client4, netlab.RouterClientSide4
@@ -375,6 +376,29 @@ func TestLabTCPProbeSYN(t *testing.T) {
 			}
 		}
 	}
+	// Unreachable: our own neighbour lookup fails, or the router's.
+	out, errOut, code := runNetdiag(t, lab.Client, nil, "tcpprobe", "--syn", "--json",
+		netlab.NoNeighbor4.String()+":80", "["+netlab.NoNeighbor6.String()+"]:80",
+		netlab.NoHost4.String()+":80", "["+netlab.NoHost6.String()+"]:80")
+	if code != 1 {
+		t.Fatalf("unreachable: exit %d\n%s%s", code, out, errOut)
+	}
+	want := map[string][2]string{
+		netlab.NoNeighbor4.String(): {"neighbor-unresolved", netlab.Client4.String()},
+		netlab.NoNeighbor6.String(): {"neighbor-unresolved", netlab.Client6.String()},
+		netlab.NoHost4.String():     {"host-unreachable", netlab.RouterClientSide4.String()},
+		netlab.NoHost6.String():     {"host-unreachable", netlab.RouterClientSide6.String()},
+	}
+	for _, l := range jsonLines(t, out) {
+		if l["type"] != "probe" {
+			continue
+		}
+		w := want[l["addr"].(string)]
+		if l["state"] != "unreachable" || l["reason"] != w[0] || l["from"] != w[1] {
+			t.Errorf("%v: %v/%v from %v, want unreachable/%s from %s", l["addr"], l["state"], l["reason"], l["from"], w[0], w[1])
+		}
+	}
+
 	time.Sleep(100 * time.Millisecond)
 	if n := accepted.Load(); n != 0 {
 		t.Errorf("the server accepted %d connections; a SYN scan must never complete a handshake", n)

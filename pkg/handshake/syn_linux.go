@@ -334,7 +334,7 @@ func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error
 func (p *synProber) answer(a synAnswer, src, dst netip.Addr, k synKey, r *Result) error {
 	switch {
 	case a.icmp != nil:
-		r.fromICMP(a.icmp, false)
+		r.fromICMP(a.icmp, isLocalAddr(a.icmp.From, localAddrs()))
 	case a.flags&tcpRST != 0:
 		r.failed(failure.Reset, "")
 	default:
