@@ -25,6 +25,29 @@ func usageErrorf(cmd *cobra.Command, format string, args ...any) error {
 	return &usageError{cmd: cmd, msg: fmt.Sprintf(format, args...)}
 }
 
+// flagErrorMessage rewrites pflag's parse errors, which end in Go's own
+// strconv text ("strconv.ParseInt: parsing \"x\": invalid syntax"), into
+// words: `invalid argument "x" for "-c, --count" flag: not a number`.
+func flagErrorMessage(err error) string {
+	msg := err.Error()
+	head, detail, ok := strings.Cut(msg, " flag: ")
+	if !ok {
+		return msg
+	}
+	switch {
+	case strings.Contains(detail, "strconv.ParseInt"), strings.Contains(detail, "strconv.ParseUint"):
+		if strings.Contains(detail, "value out of range") {
+			return head + " flag: out of range"
+		}
+		return head + " flag: not a whole number"
+	case strings.Contains(detail, "strconv.ParseFloat"):
+		return head + " flag: not a number"
+	case strings.Contains(detail, "strconv.ParseBool"):
+		return head + " flag: not true or false"
+	}
+	return msg
+}
+
 // errReported means the command has already printed its results and its
 // diagnosis; only the exit code is left to set.
 type errReported struct{ kind failure.Kind }

@@ -15,9 +15,11 @@ type durationValue struct{ d *time.Duration }
 
 func newDurationValue(d *time.Duration) *durationValue { return &durationValue{d} }
 
+// String is shown as the default in --help; zero reads "0" so that help
+// leaves out a meaningless "(default 0s)".
 func (v *durationValue) String() string {
-	if v.d == nil {
-		return ""
+	if v.d == nil || *v.d == 0 {
+		return "0"
 	}
 	return v.d.String()
 }

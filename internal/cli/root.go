@@ -121,7 +121,7 @@ Exit codes, the same for every command:
 	root.SetOut(a.streams.Out)
 	root.SetErr(a.streams.Err)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &usageError{cmd: cmd, msg: err.Error()}
+		return &usageError{cmd: cmd, msg: flagErrorMessage(err)}
 	})
 
 	pf := root.PersistentFlags()

@@ -164,3 +164,14 @@ func TestParseSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagErrorsInWords(t *testing.T) {
+	_, errOut, code := runCLI(t, "ping", "-c", "x", "198.18.1.10")
+	if code != 2 || strings.Contains(errOut, "strconv") || !strings.Contains(errOut, `invalid argument "x" for "-c, --count" flag: not a whole number`) {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	_, errOut, _ = runCLI(t, "ping", "-c", "99999999999999999999", "198.18.1.10")
+	if !strings.Contains(errOut, "flag: out of range") {
+		t.Fatalf("stderr %q", errOut)
+	}
+}
