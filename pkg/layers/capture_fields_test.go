@@ -265,3 +265,35 @@ func TestCaptureOtherLinks(t *testing.T) {
 		t.Errorf("QinQ payload: %s", two)
 	}
 }
+
+func TestCaptureIPv4Options(t *testing.T) {
+	ps := decodeAll(t, "ipopts.pcap")
+	opts := func(p *Packet) (s []string) {
+		for _, o := range p.IPv4.Options {
+			s = append(s, fmt.Sprintf("%v/%d/%d", o.Type, o.Length, len(o.Data)))
+		}
+		return s
+	}
+	want := [][]string{
+		{"NOP/1/0", "RR/39/37"},
+		{"RR/39/37", "EOL/1/0"},
+		{"TS/36/34"},
+		{"TS/36/34"},
+	}
+	for i, p := range ps {
+		if got := opts(p); fmt.Sprint(got) != fmt.Sprint(want[i]) || p.IPv4.BadOptions || !p.IPv4.VerifyChecksum() {
+			t.Errorf("#%d: options %v, want %v", i+1, got, want[i])
+		}
+	}
+	// Record route: the pointer (first data byte) has moved past the five
+	// addresses the reply gathered, the second of them R's outgoing one.
+	rr := ps[1].IPv4.Options[0].Data
+	if rr[0] != 4+5*4 || netip.AddrFrom4([4]byte(rr[5:9])) != netip.MustParseAddr("198.18.1.1") {
+		t.Errorf("record route data %v", rr)
+	}
+	// Timestamp with addresses (flag 1): four slots, all used in the reply.
+	ts := ps[3].IPv4.Options[0].Data
+	if ts[1]&0x0f != 1 || ts[0] != 4+4*8+1 || netip.AddrFrom4([4]byte(ts[10:14])) != addrR {
+		t.Errorf("timestamp data %v", ts)
+	}
+}

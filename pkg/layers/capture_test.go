@@ -19,7 +19,7 @@ import (
 // namespaces it creates; see the comment at its top for the topology and
 // what each file holds.
 var captureFiles = []string{
-	"echo.pcap", "errors.pcap", "ttl.pcap", "mtu.pcap", "tcp.pcap", "ext.pcap",
+	"echo.pcap", "errors.pcap", "ttl.pcap", "ipopts.pcap", "mtu.pcap", "tcp.pcap", "ext.pcap",
 	"offload.pcap", "sll.pcap", "sll2.pcap", "rawip.pcap", "vlan.pcap",
 }
 

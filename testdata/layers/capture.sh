@@ -1,7 +1,8 @@
 #!/bin/bash
 # Recreates the captures in this directory, which pkg/layers' tests read.
 # Run as root: bash testdata/layers/capture.sh [NAME...] (NAME: echo, errors,
-# ttl, mtu, tcp, ext, offload, sll, rawip, vlan; all when none is given).
+# ttl, ipopts, mtu, tcp, ext, offload, sll, rawip, vlan; all when none is
+# given).
 #
 # It builds its own network from namespaces whose names end in a random
 # suffix, and deletes them on exit (also on failure):
@@ -23,6 +24,8 @@
 #                  prohibited route, nft "reject with icmp(v6) type
 #                  admin-prohibited" for ICMP, UDP and a TCP SYN
 #   ttl.pcap       time exceeded for a ping and a TCP SYN sent with TTL 1
+#   ipopts.pcap    IPv4 options: ping -R (record route) and ping -T
+#                  tsandaddr (timestamps), as filled in by R and B
 #   mtu.pcap       fragmentation needed (RFC 1191 MTU) and packet too big:
 #                  DF pings larger than R's 1280-byte next hop
 #   tcp.pcap       TCP handshake, data and close over IPv4 and IPv6, and a
@@ -42,7 +45,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(echo errors ttl mtu tcp ext offload sll rawip vlan)
+[ ${#names[@]} -gt 0 ] || names=(echo errors ttl ipopts mtu tcp ext offload sll rawip vlan)
 for tool in ip nft tcpdump socat ethtool ping; do
 	command -v "$tool" >/dev/null || { echo "capture.sh: $tool is missing" >&2; exit 1; }
 done
@@ -178,6 +181,15 @@ cap_ttl() {
 	inA ping -6 -c 1 -t 1 -W 1 2001:db8:1::2 >/dev/null || true
 	inA socat -T 1 /dev/null TCP:198.18.1.2:80,connect-timeout=1,ip-ttl=1 2>/dev/null || true
 	stop_capture ttl.pcap
+}
+
+# ipopts.pcap: IPv4 options: record route and timestamps, filled in by R
+# and B on the way.
+cap_ipopts() {
+	start_capture "$A" a0 ipopts.pcap icmp
+	inA ping -c 1 -W 1 -R 198.18.1.2 >/dev/null
+	inA ping -c 1 -W 1 -T tsandaddr 198.18.1.2 >/dev/null
+	stop_capture ipopts.pcap
 }
 
 # mtu.pcap
