@@ -174,15 +174,16 @@ func classifyChain(certs []*x509.Certificate, ch *Chain, verr error, now time.Ti
 			return failure.New(failure.CertUntrusted, "the certificate is self-signed")
 		case selfSigned(top):
 			return failure.New(failure.CertUntrusted, fmt.Sprintf("the root %q is not trusted", top.Subject.String()))
-		case !top.IsCA:
-			// The leaf came alone and nothing we trust issued it: the
-			// intermediate is missing (or the CA is unknown).
+		case !top.IsCA && len(top.IssuingCertificateURL) > 0:
+			// The leaf came without the certificate that issued it, and
+			// says where that intermediate is published: the server
+			// should have sent it.
 			ch.MissingIssuer = top.Issuer.String()
-			detail := fmt.Sprintf("the server does not send the intermediate %q", ch.MissingIssuer)
-			if len(top.IssuingCertificateURL) > 0 {
-				detail += " (published at " + top.IssuingCertificateURL[0] + ")"
-			}
-			return failure.New(failure.CertChainIncomplete, detail)
+			return failure.New(failure.CertChainIncomplete, fmt.Sprintf("the server does not send the intermediate %q (published at %s)",
+				ch.MissingIssuer, top.IssuingCertificateURL[0]))
+		case !top.IsCA:
+			return failure.New(failure.CertUntrusted, fmt.Sprintf("issued by %q, which the server did not send and no trusted root matches: an unknown CA or a missing intermediate",
+				top.Issuer.String()))
 		default:
 			return failure.New(failure.CertUntrusted, fmt.Sprintf("issued by %q, which is not a trusted CA", top.Issuer.String()))
 		}

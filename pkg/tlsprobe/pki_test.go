@@ -133,6 +133,8 @@ func (p *testPKI) leaf(t testing.TB, s leafSpec) tls.Certificate {
 		NotBefore:   s.notBefore, NotAfter: s.notAfter,
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		// Where the issuer is published, as public CAs write it.
+		IssuingCertificateURL: []string{"http://ca.test/intermediate.crt"},
 	}
 	parent, signer := p.inter, p.interKey
 	if s.selfSigned {

@@ -35,7 +35,9 @@ type Options struct {
 	// ALPN protocols to offer; nil offers h2 and http/1.1 (only http/1.1
 	// with HTTP, which speaks HTTP/1.1).
 	ALPN []string
-	// HTTP sends one HEAD request for HTTPPath after the handshake.
+	// HTTP sends one HEAD request for HTTPPath after the handshake; no
+	// answer (no-response) or a 5xx status (http-error) makes the probe
+	// unhealthy.
 	HTTP     bool
 	HTTPPath string
 	// Checks are the CI thresholds; their failures make the probe
@@ -405,12 +407,23 @@ func (r *Result) check(o *Options) {
 		}
 		add("max-handshake", ok, failure.Threshold, detail)
 	}
+	var httpFail *failure.Failure
+	if h := r.HTTP; h != nil {
+		switch {
+		case h.Error != "":
+			httpFail = failure.New(failure.NoResponse, "HTTP: "+h.Error)
+		case h.StatusCode >= 500:
+			httpFail = failure.New(failure.HTTPError, "HTTP: "+h.StatusLine)
+		}
+	}
 	switch {
 	case r.Failure != nil:
 	case r.Chain != nil && r.Chain.Failure != nil:
 		r.Failure = r.Chain.Failure
 	case firstFail != nil:
 		r.Failure = firstFail
+	case httpFail != nil:
+		r.Failure = httpFail
 	}
 	r.Healthy = r.Failure == nil && r.Chain != nil && r.Chain.Verified
 }
