@@ -98,6 +98,7 @@ type leafSpec struct {
 	notAfter   time.Time
 	selfSigned bool
 	noChain    bool // send the leaf without the intermediate
+	fromRoot   bool // issued by the root directly
 }
 
 // leaf issues a certificate for 127.0.0.1 and the given names and returns
@@ -137,12 +138,15 @@ func (p *testPKI) leaf(t testing.TB, s leafSpec) tls.Certificate {
 		IssuingCertificateURL: []string{"http://ca.test/intermediate.crt"},
 	}
 	parent, signer := p.inter, p.interKey
-	if s.selfSigned {
+	switch {
+	case s.selfSigned:
 		parent, signer = nil, key
+	case s.fromRoot:
+		parent, signer = p.root, p.rootKey
 	}
 	c := mustCert(t, tmpl, parent, key.Public(), signer)
 	out := tls.Certificate{Certificate: [][]byte{c.Raw}, PrivateKey: key, Leaf: c}
-	if !s.selfSigned && !s.noChain {
+	if !s.selfSigned && !s.noChain && !s.fromRoot {
 		out.Certificate = append(out.Certificate, p.inter.Raw)
 	}
 	return out
