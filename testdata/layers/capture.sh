@@ -149,7 +149,7 @@ stop_capture() {
 
 # echo.pcap
 cap_echo() {
-	start_capture "$A" a0 echo.pcap
+	start_capture "$A" a0 echo.pcap 'arp or icmp or (icmp6 and (ip6[40] == 128 or ip6[40] == 129 or ip6[40] == 135 or ip6[40] == 136))'
 	inA ping -c 2 -i 0.2 -W 1 198.18.1.2 >/dev/null
 	inA ping -6 -c 2 -i 0.2 -W 1 2001:db8:1::2 >/dev/null
 	stop_capture echo.pcap
@@ -202,13 +202,13 @@ cap_mtu() {
 
 # tcp.pcap: handshakes with options, data, close; a refused connection; UDP.
 cap_tcp() {
-	inB socat -u TCP-LISTEN:8080,reuseaddr OPEN:/dev/null &
+	ip netns exec "$B" socat -u TCP-LISTEN:8080,reuseaddr OPEN:/dev/null &
 	srv4=$!
 	pids+=("$!")
-	inB socat -u TCP6-LISTEN:8081,reuseaddr OPEN:/dev/null &
+	ip netns exec "$B" socat -u TCP6-LISTEN:8081,reuseaddr OPEN:/dev/null &
 	srv6=$!
 	pids+=("$!")
-	inB socat UDP-RECVFROM:7000 SYSTEM:'echo answer' &
+	ip netns exec "$B" socat UDP-RECVFROM:7000 SYSTEM:'echo answer' &
 	udp4=$!
 	pids+=("$!")
 	sleep 0.5
@@ -225,7 +225,7 @@ cap_tcp() {
 # ext.pcap: fragments, and MLD reports (hop-by-hop) when A joins the
 # solicited-node group of a new address.
 cap_ext() {
-	start_capture "$A" a0 ext.pcap 'ip[6:2] & 0x3fff != 0 or ip6'
+	start_capture "$A" a0 ext.pcap '(ip[6:2] & 0x3fff != 0) or (ip6 and (ip6[6] == 44 or ip6[6] == 0))'
 	inA ping -c 1 -s 3000 -W 1 198.18.0.2 >/dev/null
 	inA ping -6 -c 1 -s 3000 -W 1 2001:db8::2 >/dev/null
 	ip -n "$A" addr add 2001:db8::10/64 dev a0 nodad
@@ -236,7 +236,7 @@ cap_ext() {
 # offload.pcap: the same kind of exchange with tx checksum offload on at A.
 cap_offload() {
 	inA ethtool -K a0 tx on >/dev/null
-	inB socat -u TCP-LISTEN:8082,reuseaddr OPEN:/dev/null &
+	ip netns exec "$B" socat -u TCP-LISTEN:8082,reuseaddr OPEN:/dev/null &
 	srv=$!
 	pids+=("$!")
 	sleep 0.5
@@ -251,7 +251,7 @@ cap_offload() {
 # sll.pcap and sll2.pcap: the "any" device.
 cap_sll() {
 	for v in sll:LINUX_SLL sll2:LINUX_SLL2; do
-		inB socat -u TCP-LISTEN:8083,reuseaddr OPEN:/dev/null &
+		ip netns exec "$B" socat -u TCP-LISTEN:8083,reuseaddr OPEN:/dev/null &
 		srv=$!
 	pids+=("$!")
 		sleep 0.5
@@ -266,7 +266,7 @@ cap_sll() {
 
 # rawip.pcap: a TUN device whose other end (socat) sends every packet back.
 cap_rawip() {
-	inA socat TUN:198.18.8.1/24,tun-name=tun0,tun-type=tun,iff-up,iff-no-pi PIPE &
+	ip netns exec "$A" socat TUN:198.18.8.1/24,tun-name=tun0,tun-type=tun,iff-up,iff-no-pi PIPE &
 	tun=$!
 	pids+=("$!")
 	for _ in $(seq 50); do ip -n "$A" link show tun0 >/dev/null 2>&1 && break; sleep 0.1; done
@@ -285,7 +285,7 @@ cap_vlan() {
 		tcpdump -r "$1" -c 1 -xx "$2" 2>/dev/null | sed -n 's/^\s*0x[0-9a-f]*:\s*//p' | tr -d ' \n'
 	}
 	send_hex() { # HEX: sends the frame on V's v0
-		printf "$(echo "$1" | sed 's/../\\x&/g')" | ip netns exec "$V" socat -u STDIN INTERFACE:v0
+		printf '%b' "$(echo "$1" | sed 's/../\\x&/g')" | ip netns exec "$V" socat -u STDIN INTERFACE:v0
 	}
 	ip netns add "$V"
 	ip -n "$V" link add v0 type veth peer name v1
