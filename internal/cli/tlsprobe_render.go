@@ -282,8 +282,8 @@ func (t *tlsText) print() {
 
 func (t *tlsText) timeline() {
 	r, p := t.r, t.p
-	if r.TCPConnect > 0 {
-		p.Detailf("  %10s  TCP connected\n", FormatMs(r.TCPConnect))
+	if r.TCPConnect > 0 && len(r.Messages) > 0 {
+		p.Detailf("  %10s  TCP connected (connect took %s; times are since then)\n", FormatMs(0), FormatMs(r.TCPConnect))
 	}
 	for _, m := range r.Messages {
 		arrow := "→"
