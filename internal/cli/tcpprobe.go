@@ -74,8 +74,9 @@ seq + 1. We close first; --server-close waits for the server to close first, and
 
 --syn (needs CAP_NET_RAW) is a half-open scan like nmap -sS, the fast mode for port
 ranges: it sends its own SYNs, answers a SYN-ACK with a reset instead of completing
-the handshake, and sends the SYN a second time after half the timeout before calling
-a port filtered.
+the handshake, and sends a SYN a second time before calling a port filtered. It
+waits up to the timeout for a silent port; once the host has answered other ports,
+it waits as long as the host's round trips suggest (at least 250 ms).
 
 Targets are HOST:PORT, [IPv6]:PORT, or HOST with -p LIST (22,80,443,8000-8100).
 -c and -i repeat the probes with round-trip statistics like ping.
@@ -310,6 +311,7 @@ type tcpProbeJSON struct {
 	Layer       string   `json:"layer,omitempty"`
 	Reason      string   `json:"reason,omitempty"`
 	RTTMs       *float64 `json:"rtt_ms,omitempty"`
+	WaitMs      *float64 `json:"wait_ms,omitempty"`
 	From        string   `json:"from,omitempty"`
 	ICMPType    *uint8   `json:"icmp_type,omitempty"`
 	ICMPCode    *uint8   `json:"icmp_code,omitempty"`
@@ -336,6 +338,10 @@ func (r *tcpRenderer) result(res handshake.Result) {
 	if res.RTT > 0 {
 		ms := Ms(res.RTT)
 		j.RTTMs = &ms
+	}
+	if res.Waited > 0 {
+		ms := Ms(res.Waited)
+		j.WaitMs = &ms
 	}
 	if f := res.Failure; f != nil {
 		j.Layer, j.Reason, j.From = string(f.Layer), string(f.Reason), f.From
@@ -375,8 +381,8 @@ func (r *tcpRenderer) line(res handshake.Result) string {
 	}
 	if res.RTT > 0 {
 		b.WriteString(" " + FormatMs(res.RTT))
-	} else if res.Reason() == "timeout" {
-		b.WriteString(" after " + r.o.Timeout.String())
+	} else if res.Waited > 0 {
+		b.WriteString(" after " + waitText(res.Waited))
 	}
 	if in := res.Info; in != nil {
 		b.WriteString(" (" + tcpInfoText(in) + ")")
@@ -388,6 +394,11 @@ func (r *tcpRenderer) line(res handshake.Result) string {
 		}
 	}
 	return b.String()
+}
+
+// waitText renders a wait as people write it: "2s", "250ms", "1.25s".
+func waitText(d time.Duration) string {
+	return d.Round(time.Millisecond).String()
 }
 
 // portLabel names a probed port: "198.18.1.10:80", "[2001:db8::10]:80",

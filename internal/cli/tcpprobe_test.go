@@ -141,7 +141,11 @@ func fakeAnswers() map[int]handshake.Result {
 		80: {State: handshake.Open, RTT: 412 * time.Microsecond,
 			Info: &handshake.TCPInfo{MSS: 1460, WScale: 7, SACK: true, Timestamps: true, RTT: 380 * time.Microsecond}},
 		81: failedResult(handshake.Closed, failure.Reset, "", 120*time.Microsecond, nil),
-		82: failedResult(handshake.Filtered, failure.Timeout, "", 0, nil),
+		82: func() handshake.Result {
+			r := failedResult(handshake.Filtered, failure.Timeout, "", 0, nil)
+			r.Waited = 2 * time.Second
+			return r
+		}(),
 		83: failedResult(handshake.Filtered, failure.AdminProhibited, "198.18.0.1", 300*time.Microsecond, &handshake.ICMPError{Type: 3, Code: 13, From: router}),
 		84: failedResult(handshake.Unreachable, failure.HostUnreachable, "198.18.0.1", 310*time.Microsecond, &handshake.ICMPError{Type: 3, Code: 1, From: router}),
 	}
@@ -185,7 +189,7 @@ func TestTCPProbeJSON(t *testing.T) {
 	}
 	want := `{"type":"probe","target":"198.18.1.10","addr":"198.18.1.10","port":80,"seq":0,"state":"open","rtt_ms":0.412,"mss":1460,"wscale":7,"sack":true,"timestamps":true,"kernel_rtt_ms":0.38,"explain":"a service listens on port 80"}
 {"type":"probe","target":"198.18.1.10","addr":"198.18.1.10","port":83,"seq":0,"state":"filtered","layer":"transport","reason":"admin-prohibited","rtt_ms":0.3,"from":"198.18.0.1","icmp_type":3,"icmp_code":13,"explain":"firewall 198.18.0.1 rejects the connection (administratively prohibited)"}
-{"type":"probe","target":"198.18.1.10","addr":"198.18.1.10","port":82,"seq":0,"state":"filtered","layer":"transport","reason":"timeout","explain":"dropped silently: a firewall between you and the host, or the host is down"}
+{"type":"probe","target":"198.18.1.10","addr":"198.18.1.10","port":82,"seq":0,"state":"filtered","layer":"transport","reason":"timeout","wait_ms":2000,"explain":"dropped silently: a firewall between you and the host, or the host is down"}
 `
 	if !strings.HasPrefix(out, want) {
 		t.Errorf("got\n%s\nwant\n%s", out, want)

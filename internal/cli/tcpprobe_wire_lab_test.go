@@ -333,6 +333,9 @@ func TestLabTCPProbeSYN(t *testing.T) {
 			if got := [3]string{p["state"].(string), reason, from}; got != want {
 				t.Errorf("%s port %d: %v, want %v", addr, port, got, want)
 			}
+			if wait, ok := p["wait_ms"].(float64); reason == "timeout" && (!ok || wait > 1000) {
+				t.Errorf("%s port %d: waited %v ms, want at most the 1 s timeout", addr, port, p["wait_ms"])
+			}
 		}
 		if s := lines[len(lines)-1]; s["mode"] != "syn" || s["open"] != 3.0 || s["closed"] != 6.0 || s["filtered"] != 2.0 {
 			t.Errorf("%s: summary %v", addr, s)

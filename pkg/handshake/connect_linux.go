@@ -158,7 +158,7 @@ func (s *tcpSocket) connect(ctx context.Context, t Target, timeout time.Duration
 		r.fromICMP(icmp, isLocalAddr(icmp.From, localAddrs()))
 		return nil
 	case errors.Is(werr, os.ErrDeadlineExceeded):
-		r.RTT = 0
+		r.RTT, r.Waited = 0, timeout
 		return s.classify(unix.ETIMEDOUT, r)
 	case werr != nil:
 		return failure.Localf(werr, "tcpprobe: wait for %s: %v", t, werr)

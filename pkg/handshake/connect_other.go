@@ -43,7 +43,7 @@ func (c *connectProber) Probe(ctx context.Context, t Target, seq int) (Result, e
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		r.RTT = 0
+		r.RTT, r.Waited = 0, c.timeout
 		r.failed(failure.Timeout, "")
 	case errnoIn(err, refusedErrnos):
 		r.failed(failure.Reset, "")

@@ -84,6 +84,9 @@ type Result struct {
 	// RTT is the time from sending the SYN to the answer that decided
 	// the state (SYN-ACK, reset or ICMP error); zero after a timeout.
 	RTT time.Duration
+	// Waited is how long a probe that got no answer waited before
+	// calling the port filtered; zero when an answer came.
+	Waited time.Duration
 	// ICMP is the ICMP error behind a filtered or unreachable state.
 	ICMP *ICMPError
 	// Info is set for open ports in connect and trace mode.

@@ -41,6 +41,7 @@ type synProber struct {
 	mu      sync.Mutex
 	waiters map[synKey]chan synAnswer
 	sources map[netip.Addr]netip.Addr
+	waits   map[netip.Addr]*silentWait
 }
 
 // synKey names one outstanding SYN: the probed address and port and our
@@ -69,6 +70,7 @@ func newSYNProber(o SYNOptions) (*synProber, error) {
 		recvDone: make(chan struct{}),
 		waiters:  make(map[synKey]chan synAnswer),
 		sources:  make(map[netip.Addr]netip.Addr),
+		waits:    make(map[netip.Addr]*silentWait),
 	}
 	// Raw sockets first: without the capability, say so before anything
 	// else is set up.
@@ -260,9 +262,22 @@ func (p *synProber) source(dst netip.Addr) (netip.Addr, error) {
 	return src, nil
 }
 
-// Probe sends a SYN, sends it once more after half the timeout when
-// nothing came back, and reports what answered, or filtered after the
-// timeout.
+// silentWait returns the wait learnt for dst.
+func (p *synProber) silentWait(dst netip.Addr) *silentWait {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w, ok := p.waits[dst]
+	if !ok {
+		w = newSilentWait(p.o.Timeout)
+		p.waits[dst] = w
+	}
+	return w
+}
+
+// Probe sends a SYN, sends it once more after half the wait when nothing
+// came back, and reports what answered, or filtered after the wait. The
+// wait is the timeout until the host has answered other probes, then
+// what its round trips suggest (see silentWait).
 func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error) {
 	r := Result{Target: t, Seq: seq}
 	dst := t.Addr
@@ -290,11 +305,6 @@ func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error
 	if err != nil {
 		return r, failure.Localf(err, "tcpprobe --syn: build the SYN: %v", err)
 	}
-	start := time.Now()
-	deadline := time.NewTimer(p.o.Timeout)
-	defer deadline.Stop()
-	retransmit := time.NewTimer(p.o.Timeout / 2)
-	defer retransmit.Stop()
 	var sentAt time.Time
 	send := func() (bool, error) {
 		if err := p.pacer.Wait(ctx); err != nil {
@@ -304,9 +314,16 @@ func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error
 		return p.sendTo(fd, dst, syn, &r)
 	}
 	if done, err := send(); done || err != nil {
-		r.RTT = time.Since(start)
+		r.RTT = time.Since(sentAt)
 		return r, err
 	}
+	first, retransmitted := sentAt, false
+	learnt := p.silentWait(k.addr)
+	wait, changed := learnt.Current()
+	retransmit := time.NewTimer(wait / 2)
+	defer retransmit.Stop()
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
 	for {
 		select {
 		case a := <-ch:
@@ -314,12 +331,40 @@ func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error
 			if r.RTT <= 0 {
 				r.RTT = time.Since(sentAt)
 			}
+			if a.icmp == nil {
+				learnt.Sample(r.RTT)
+			}
 			return r, p.answer(a, src, dst, k, &r)
+		case <-changed:
+			// The host has answered other probes: wait as long as its
+			// round trips suggest, counted from our first SYN, and give a
+			// retransmission half of it.
+			wait, changed = learnt.Current()
+			if !retransmitted {
+				retransmit.Reset(time.Until(first.Add(wait / 2)))
+			}
+			end := first.Add(wait)
+			if retransmitted {
+				end = later(end, sentAt.Add(wait/2))
+			}
+			deadline.Reset(time.Until(end))
 		case <-retransmit.C:
+			retransmitted = true
 			if done, err := send(); done || err != nil {
 				return r, err
 			}
 		case <-deadline.C:
+			if !retransmitted {
+				// The wait shrank past the retransmission: send it now.
+				retransmit.Stop()
+				retransmitted = true
+				if done, err := send(); done || err != nil {
+					return r, err
+				}
+				deadline.Reset(wait / 2)
+				continue
+			}
+			r.Waited = time.Since(first)
 			r.failed(failure.Timeout, "no answer to two SYNs")
 			return r, nil
 		case <-p.recvDone:
@@ -328,6 +373,13 @@ func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error
 			return r, ctx.Err()
 		}
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // answer fills r from what came back; after a SYN-ACK it sends our reset.
