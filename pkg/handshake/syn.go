@@ -4,8 +4,11 @@ import "time"
 
 // SYNOptions configure SYN mode.
 type SYNOptions struct {
-	// Timeout is how long a port may stay silent before it is filtered;
-	// the SYN is sent a second time after half of it.
+	// Timeout is the longest a port may stay silent before it is
+	// filtered; the SYN is sent a second time halfway. Once a host has
+	// answered other probes, its silent ports get the shorter wait its
+	// round trips suggest (RFC 6298's retransmission timeout, at least
+	// 250 ms).
 	Timeout time.Duration
 	// Rate caps the SYNs sent per second, retransmissions included; 0
 	// means no cap (Schedule.Parallel still bounds the probes in flight).
