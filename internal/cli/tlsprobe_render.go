@@ -301,7 +301,7 @@ func (t *tlsText) timeline() {
 		p.Detailf("  %10s  %s %-22s %6d B%s\n", FormatMs(m.At), arrow, name, m.Bytes, extra)
 	}
 	if r.ViaTLS13 {
-		p.Detailf("  %s\n", p.Dim("(TLS 1.3 handshake made with Go's crypto/tls: messages not traced)"))
+		p.Detailf("  %s\n", p.Dim("(the server refused TLS 1.2; a TLS 1.3 handshake made with Go's crypto/tls checked the certificate, not traced)"))
 	}
 }
 

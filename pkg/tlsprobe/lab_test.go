@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -246,7 +247,7 @@ func TestLabGnuTLSDefault(t *testing.T) {
 // serve (DHE, SHA-384 CBC, RSA with AES-256-CBC-SHA256) are covered here.
 func TestLabEverySuite(t *testing.T) {
 	l := newTLSLab(t)
-	all := []string{"-cipher", "ALL:@SECLEVEL=0", "-tls1_2"}
+	all := []string{"-cipher", "ALL:@SECLEVEL=0", "-tls1_2", "-www"}
 	rsaAddr := l.openssl(t, append(l.rsaServer(t), all...)...)
 	ecAddr := l.openssl(t, append(l.ecServer(t), all...)...)
 	for _, s := range implemented {
@@ -271,10 +272,33 @@ func TestLabEverySuite(t *testing.T) {
 			if s.kx == tlswire.KXDHE && st.dhBits != 2048 {
 				t.Errorf("DH prime of %d bits, want OpenSSL's 2048", st.dhBits)
 			}
-			// Application data both ways through the record layer.
-			res := httpHead(st.rc, "server.test", "/", o.Now)
-			if res.Error == "" && res.StatusCode == 0 {
-				t.Errorf("HTTP %+v", res)
+			// Application data both ways: s_server -www answers GET / with
+			// a status page that names the suite in OpenSSL's words.
+			req := "GET / HTTP/1.0\r\n\r\n"
+			if err := st.rc.queue(tlswire.ContentApplicationData, []byte(req), Event{Type: "ApplicationData", Bytes: len(req)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.rc.flush(); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.rc.beginStep(); err != nil {
+				t.Fatal(err)
+			}
+			var page []byte
+			var rerr error
+			for {
+				data, err := st.rc.readApplicationData()
+				if err != nil {
+					rerr = err
+					break
+				}
+				page = append(page, data...)
+			}
+			if rerr != io.EOF {
+				t.Errorf("reading the page: %v", rerr)
+			}
+			if !strings.HasPrefix(string(page), "HTTP/1.0 200 ok") || !strings.Contains(string(page), ", Cipher is ") {
+				t.Errorf("status page: %.200q", page)
 			}
 		})
 	}
@@ -397,6 +421,8 @@ func TestLabTLS13Only(t *testing.T) {
 	if !res.ViaTLS13 || res.Version != tlswire.VersionTLS13 || res.Chain == nil || len(res.Chain.Certificates) != 2 {
 		t.Errorf("via 1.3 %v, version %v", res.ViaTLS13, res.Version)
 	}
+	// The timeline is the refused TLS 1.2 attempt.
+	golden(t, "openssl-tls13-only", res.Messages)
 }
 
 // TestLabCertificates serves one defect each with OpenSSL.

@@ -137,7 +137,7 @@ type Result struct {
 	Messages           []Event
 	// ViaTLS13 is set when the server refused TLS 1.2 and a TLS 1.3
 	// handshake was completed with crypto/tls to check the certificate;
-	// Messages is then empty.
+	// Messages then shows the refused TLS 1.2 attempt.
 	ViaTLS13 bool
 
 	Chain                *Chain

@@ -49,7 +49,6 @@ func (r *Result) handshake13(ctx context.Context, p *prober) (certs []*x509.Cert
 	r.ExtendedMasterSecret = true // TLS 1.3's key schedule always binds the transcript
 	r.SecureRenegotiation = true  // TLS 1.3 has no renegotiation
 	r.ViaTLS13 = true
-	r.Messages = nil
 	_ = c.CloseWrite()
 	return cs.PeerCertificates, cs.OCSPResponse, true
 }
