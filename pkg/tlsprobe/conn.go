@@ -222,6 +222,12 @@ func (r *recordConn) readMessage() (message, error) {
 			raw = append([]byte(nil), raw...)
 			r.events = append(r.events, Event{Dir: Received, Type: tlswire.HandshakeType(raw[0]).String(),
 				Bytes: len(raw), At: r.since(), Encrypted: r.in != nil})
+			if tlswire.HandshakeType(raw[0]) == tlswire.TypeHelloRequest && len(raw) == tlswire.HandshakeHeaderLen {
+				// RFC 5246 section 7.4.1.1: a client in a handshake
+				// ignores HelloRequest (and it is not part of the
+				// transcript).
+				continue
+			}
 			return message{raw: raw}, nil
 		}
 		t, body, err := r.readRecord()
@@ -265,6 +271,7 @@ func (r *recordConn) readApplicationData() ([]byte, error) {
 		}
 		switch t {
 		case tlswire.ContentApplicationData:
+			r.events = append(r.events, Event{Dir: Received, Type: "ApplicationData", Bytes: len(body), At: r.since(), Encrypted: true})
 			return body, nil
 		case tlswire.ContentAlert:
 			a, err := tlswire.ParseAlert(body)

@@ -103,6 +103,11 @@ func TestHostileServers(t *testing.T) {
 			_, _ = c.Write([]byte{21, 3, 3, 0, 2, 2, 40})
 			waitClose(c)
 		}, failure.TLSAlert, "handshake_failure (40)"},
+		{"HelloRequest, then an alert", func(t *testing.T, c net.Conn) {
+			readHello(c)
+			_, _ = c.Write([]byte{22, 3, 3, 0, 4, 0, 0, 0, 0, 21, 3, 3, 0, 2, 2, 40})
+			waitClose(c)
+		}, failure.TLSAlert, "handshake_failure (40)"},
 		{"protocol_version alert", func(t *testing.T, c net.Conn) {
 			readHello(c)
 			_, _ = c.Write([]byte{21, 3, 3, 0, 2, 2, 70})

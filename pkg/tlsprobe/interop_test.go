@@ -171,6 +171,9 @@ func TestInteropFeatures(t *testing.T) {
 		t.Errorf("HTTP %+v", res.HTTP)
 	}
 	types := eventTypes(res.Messages)
+	if !slices.Contains(types, "ApplicationData") {
+		t.Errorf("the HTTP request is not in the timeline: %v", types)
+	}
 	if !slices.Contains(types, "CertificateStatus") || !slices.Contains(types, "CertificateRequest") ||
 		slices.Index(types, "Certificate") == slices.Index(types, "CertificateRequest") {
 		t.Errorf("timeline %v", types)

@@ -215,6 +215,7 @@ func Probe(ctx context.Context, target string, addr netip.AddrPort, opts Options
 	case err == nil:
 		if o.HTTP {
 			res.HTTP = httpHead(st.rc, hostHeader(o.ServerName, addr), o.HTTPPath, o.Now)
+			res.Messages = st.rc.events
 		}
 		_ = st.rc.conn.Close()
 	case refusesTLS12(err):
