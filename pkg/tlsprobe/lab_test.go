@@ -24,6 +24,7 @@ import (
 	"github.com/netdiag/netdiag/internal/netlab"
 	"github.com/netdiag/netdiag/pkg/failure"
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
+	"golang.org/x/crypto/ocsp"
 )
 
 // The lab tests run the probe from the lab's client namespace against
@@ -568,3 +569,33 @@ func TestLabHTTPAndEnumeration(t *testing.T) {
 		t.Errorf("only %d TLS 1.2 suites accepted", n12)
 	}
 }
+
+// TestLabOCSPStapling staples a fresh "good" OCSP response, signed by the
+// intermediate, with s_server -status_file.
+func TestLabOCSPStapling(t *testing.T) {
+	l := newTLSLab(t)
+	leaf := l.pki.leaf(t, leafSpec{})
+	now := time.Now()
+	der, err := ocsp.CreateResponse(l.pki.inter, l.pki.inter, ocsp.Response{
+		Status: ocsp.Good, SerialNumber: leaf.Leaf.SerialNumber,
+		ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(24 * time.Hour),
+	}, l.pki.interKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := filepath.Join(l.dir, "ocsp.der")
+	if err := os.WriteFile(status, der, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, key := l.certFiles(t, "stapled", leaf)
+	addr := l.openssl(t, "-cert", cert, "-key", key, "-cert_chain", filepath.Join(l.dir, "inter.pem"), "-status_file", status)
+	o := l.options("server.test")
+	o.Quick = true
+	res := Probe(context.Background(), "server.test", addr, o)
+	requireHealthy(t, res)
+	if !res.OCSPStapled || res.OCSP == nil || res.OCSP.Status != "good" || !res.OCSP.Fresh || res.OCSP.Error != "" {
+		t.Errorf("OCSP %+v", res.OCSP)
+	}
+	golden(t, "openssl-ocsp-stapled", res.Messages)
+}
+
