@@ -598,4 +598,3 @@ func TestLabOCSPStapling(t *testing.T) {
 	}
 	golden(t, "openssl-ocsp-stapled", res.Messages)
 }
-
