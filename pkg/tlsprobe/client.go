@@ -96,30 +96,58 @@ var errStopped = errors.New("stopped on purpose")
 // st.rc for an application request, and the caller closes it.
 func runHandshake(ctx context.Context, cfg *handshakeConfig) (*handshakeState, error) {
 	st := &handshakeState{cfg: cfg}
-	dialCtx, cancel := context.WithDeadline(ctx, stepDeadline(cfg.deadline, cfg.now(), cfg.step))
-	defer cancel()
-	begin := cfg.now()
-	conn, err := cfg.dial(dialCtx, "tcp", cfg.addr)
+	rc, took, stop, err := connect(ctx, cfg)
 	if err != nil {
-		return st, &dialError{err: err}
+		return st, err
 	}
-	connected := cfg.now()
-	st.connectTime = connected.Sub(begin)
-	// Cancelling the context interrupts any wait at once.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	st.rc = newRecordConn(conn, connected, cfg.step, cfg.deadline, cfg.maxMsg, cfg.now)
+	st.connectTime, st.rc = took, rc
 	err = st.run()
 	if errors.Is(err, errStopped) {
 		err = nil
 	}
 	if err != nil || !st.complete {
-		_ = conn.Close()
+		_ = rc.conn.Close()
 	}
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 	}
 	return st, err
+}
+
+// connect opens the TCP connection within one step and puts a record
+// layer on it. Until stop is called, cancelling ctx interrupts any wait on
+// the connection at once.
+func connect(ctx context.Context, cfg *handshakeConfig) (rc *recordConn, took time.Duration, stop func() bool, err error) {
+	dialCtx, cancel := context.WithDeadline(ctx, stepDeadline(cfg.deadline, cfg.now(), cfg.step))
+	defer cancel()
+	begin := cfg.now()
+	conn, err := cfg.dial(dialCtx, "tcp", cfg.addr)
+	if err != nil {
+		return nil, 0, nil, &dialError{err: err}
+	}
+	connected := cfg.now()
+	stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	rc = newRecordConn(conn, connected, cfg.step, cfg.deadline, cfg.maxMsg, cfg.now)
+	if cfg.hello.version == tlswire.VersionSSL30 {
+		rc.version = tlswire.VersionSSL30
+	}
+	return rc, connected.Sub(begin), stop, nil
+}
+
+// sendHello builds the ClientHello for p and sends it.
+func sendHello(rc *recordConn, p helloParams) (*tlswire.ClientHello, []byte, error) {
+	hello, raw, err := buildHello(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("build ClientHello: %w", err)
+	}
+	if err := rc.queueHandshake(raw); err != nil {
+		return nil, nil, err
+	}
+	if err := rc.flush(); err != nil {
+		return nil, nil, fmt.Errorf("send ClientHello: %w", err)
+	}
+	return hello, raw, nil
 }
 
 // stepDeadline is the end of one wait: now plus the step timeout, but
@@ -147,19 +175,13 @@ func (st *handshakeState) run() error {
 			p.sessionID = r.id
 		}
 	}
-	hello, raw, err := buildHello(p)
+	st.helloSent = st.cfg.now()
+	hello, raw, err := sendHello(st.rc, p)
 	if err != nil {
-		return fmt.Errorf("build ClientHello: %w", err)
+		return err
 	}
 	st.hello = hello
 	st.addTranscript(raw)
-	if err := st.rc.queueHandshake(raw); err != nil {
-		return err
-	}
-	st.helloSent = st.cfg.now()
-	if err := st.rc.flush(); err != nil {
-		return fmt.Errorf("send ClientHello: %w", err)
-	}
 	if err := st.readServerHello(); err != nil {
 		return err
 	}
@@ -218,7 +240,7 @@ func (st *handshakeState) readServerHello() error {
 		return &versionError{chosen: v}
 	}
 	st.rc.version = tlswire.VersionTLS12
-	if !containsSuite(st.hello.CipherSuites, sh.CipherSuite) {
+	if !slices.Contains(st.hello.CipherSuites, sh.CipherSuite) {
 		st.rc.sendAlert(tlswire.AlertIllegalParameter)
 		return protocolErrorf("server chose %v, which we did not offer", sh.CipherSuite)
 	}
@@ -234,7 +256,7 @@ func (st *handshakeState) readServerHello() error {
 		st.rc.sendAlert(tlswire.AlertHandshakeFailure)
 		return protocolErrorf("renegotiation_info is not empty on a first handshake")
 	}
-	if sh.ALPN != "" && !containsString(st.hello.ALPN, sh.ALPN) {
+	if sh.ALPN != "" && !slices.Contains(st.hello.ALPN, sh.ALPN) {
 		st.rc.sendAlert(tlswire.AlertIllegalParameter)
 		return protocolErrorf("server chose ALPN protocol %q, which we did not offer", sh.ALPN)
 	}
@@ -482,24 +504,6 @@ func (st *handshakeState) sessionForResumption() *session {
 		s.ticket = st.ticket.Ticket
 	}
 	return s
-}
-
-func containsSuite(list []tlswire.CipherSuite, s tlswire.CipherSuite) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // versionError is a server that chose a version other than TLS 1.2.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netdiag/netdiag/pkg/failure"
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
 )
 
@@ -222,8 +223,7 @@ func classifyProbe(sh *tlswire.ServerHello, err error, v tlswire.Version, offere
 		}
 		return refused
 	}
-	switch classify(err).Reason {
-	case "tls-closed":
+	if classify(err).Reason == failure.TLSClosed {
 		// Many servers hang up instead of sending handshake_failure.
 		return refused
 	}

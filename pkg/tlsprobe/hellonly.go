@@ -5,7 +5,6 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"fmt"
-	"time"
 
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
 )
@@ -14,28 +13,14 @@ import (
 // handshake message parsed as a ServerHello, then hangs up. Enumeration and
 // the TLS 1.3 test need nothing more, so no handshake is completed.
 func helloExchange(ctx context.Context, cfg *handshakeConfig) (*tlswire.ServerHello, error) {
-	dialCtx, cancel := context.WithDeadline(ctx, stepDeadline(cfg.deadline, cfg.now(), cfg.step))
-	defer cancel()
-	conn, err := cfg.dial(dialCtx, "tcp", cfg.addr)
+	rc, _, stop, err := connect(ctx, cfg)
 	if err != nil {
-		return nil, &dialError{err: err}
+		return nil, err
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	rc := newRecordConn(conn, cfg.now(), cfg.step, cfg.deadline, cfg.maxMsg, cfg.now)
-	if cfg.hello.version == tlswire.VersionSSL30 {
-		rc.version = tlswire.VersionSSL30
-	}
-	_, raw, err := buildHello(cfg.hello)
-	if err != nil {
+	defer rc.conn.Close()
+	if _, _, err := sendHello(rc, cfg.hello); err != nil {
 		return nil, err
-	}
-	if err := rc.queueHandshake(raw); err != nil {
-		return nil, err
-	}
-	if err := rc.flush(); err != nil {
-		return nil, fmt.Errorf("send ClientHello: %w", err)
 	}
 	m, err := rc.readMessage()
 	if err != nil {
@@ -44,11 +29,7 @@ func helloExchange(ctx context.Context, cfg *handshakeConfig) (*tlswire.ServerHe
 	if m.ccs || tlswire.HandshakeType(m.raw[0]) != tlswire.TypeServerHello {
 		return nil, protocolErrorf("expected ServerHello")
 	}
-	sh, err := tlswire.ParseServerHello(m.raw)
-	if err != nil {
-		return nil, err
-	}
-	return sh, nil
+	return tlswire.ParseServerHello(m.raw)
 }
 
 // x25519Share returns a fresh X25519 public key for a TLS 1.3 key share.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
 )
@@ -35,7 +36,7 @@ type keyExchange struct {
 // ecdheExchange completes ECDHE with the server's point.
 func ecdheExchange(ske *tlswire.ServerKeyExchange, offered []tlswire.Group) (*keyExchange, error) {
 	curve, ok := curves[ske.Group]
-	if !ok || !containsGroup(offered, ske.Group) {
+	if !ok || !slices.Contains(offered, ske.Group) {
 		return nil, fmt.Errorf("server chose group %v, which we did not offer", ske.Group)
 	}
 	peer, err := curve.NewPublicKey(ske.PublicKey)
@@ -51,15 +52,6 @@ func ecdheExchange(ske *tlswire.ServerKeyExchange, offered []tlswire.Group) (*ke
 		return nil, fmt.Errorf("%v key agreement: %w", ske.Group, err)
 	}
 	return &keyExchange{public: priv.PublicKey().Bytes(), preMaster: shared}, nil
-}
-
-func containsGroup(list []tlswire.Group, g tlswire.Group) bool {
-	for _, x := range list {
-		if x == g {
-			return true
-		}
-	}
-	return false
 }
 
 // Limits on the DH parameters a server may send: a prime below 512 bits

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
 )
@@ -46,7 +47,7 @@ var errBadSignature = errors.New("ServerKeyExchange signature does not verify wi
 // and its key exchange parameters (RFC 5246 section 7.4.3).
 func verifyServerKeyExchange(leaf *x509.Certificate, ske *tlswire.ServerKeyExchange, clientRandom, serverRandom []byte, offered []tlswire.SignatureScheme) error {
 	alg := ske.Algorithm
-	if !containsScheme(offered, alg) {
+	if !slices.Contains(offered, alg) {
 		return fmt.Errorf("server signed with %v, which we did not offer", alg)
 	}
 	h, ok := schemeHash(alg)
@@ -96,13 +97,4 @@ func verifyServerKeyExchange(leaf *x509.Certificate, ske *tlswire.ServerKeyExcha
 		}
 	}
 	return nil
-}
-
-func containsScheme(list []tlswire.SignatureScheme, s tlswire.SignatureScheme) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
