@@ -33,10 +33,14 @@ type DNSConfig struct {
 // returned, from which server, how long it took and the response code.
 type DNSAnswer struct {
 	Name string
-	// Source is the resolver address that answered, or "/etc/hosts".
+	// Source is the resolver address that answered, or the hosts file's
+	// path.
 	Source string
-	A      []netip.Addr
-	AAAA   []netip.Addr
+	// FromHosts is set when the hosts file gave the addresses (no query
+	// was sent, so there are no response codes).
+	FromHosts bool
+	A         []netip.Addr
+	AAAA      []netip.Addr
 	// ARcode and AAAARcode are the DNS response codes ("NOERROR",
 	// "NXDOMAIN", "SERVFAIL", ...), empty when no server answered.
 	ARcode, AAAARcode string
@@ -68,7 +72,7 @@ type queryResult struct {
 func LookupDNS(ctx context.Context, name string, want4, want6 bool, cfg DNSConfig) (*DNSAnswer, error) {
 	ans := &DNSAnswer{Name: name}
 	if addrs := lookupHostsFile(cfg.Hosts, name); len(addrs) > 0 {
-		ans.Source = hostsPath(cfg.Hosts)
+		ans.Source, ans.FromHosts = hostsPath(cfg.Hosts), true
 		for _, a := range addrs {
 			switch {
 			case a.Is4() && want4:

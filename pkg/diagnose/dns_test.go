@@ -40,6 +40,13 @@ func startDNS(t *testing.T) string {
 				rr, _ := dns.NewRR(q.Name + " 60 IN A 198.18.1.11")
 				m.Answer = append(m.Answer, rr)
 			}
+		case "v6fail.lab.test.":
+			if q.Qtype == dns.TypeA {
+				rr, _ := dns.NewRR(q.Name + " 60 IN A 198.18.1.12")
+				m.Answer = append(m.Answer, rr)
+			} else {
+				m.Rcode = dns.RcodeServerFailure
+			}
 		case "fail.lab.test.":
 			m.Rcode = dns.RcodeServerFailure
 		case "refused.lab.test.":

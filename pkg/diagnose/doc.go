@@ -1,0 +1,33 @@
+// Package diagnose finds where, layer by layer, connectivity to a service
+// breaks, and says it with evidence.
+//
+// Diagnose climbs the layers the way a person at a terminal would, and stops
+// at the first one that fails:
+//
+//  1. DNS: A and AAAA records from the configured resolvers, timed, with the
+//     response codes kept (LookupDNS). An IP address skips this step.
+//  2. Route and link: the route the kernel would use (LookupRoute) and the
+//     next hop's neighbour entry (LookupNeighbor).
+//  3. Network: ICMP echo with ping's defaults (pkg/ping), ending at the first
+//     reply; when no reply comes, a TTL-limited path probe (ProbePath) that
+//     says at which hop the packets stop and which router answered with which
+//     ICMP error.
+//  4. Transport: one TCP handshake to the port (pkg/handshake, connect mode),
+//     classified as open, closed, filtered or unreachable.
+//  5. TLS, when asked: one handshake and the certificate checks (pkg/tlsprobe
+//     in quick mode).
+//  6. Application, when asked: an HTTP HEAD request and its status — through
+//     tlsprobe when TLS is on, otherwise with net/http over a plain TCP
+//     connection (an application-layer check, the only socket this package
+//     opens itself besides DNS queries and netlink route lookups).
+//
+// The evidence is weighed rather than read in order: a ping that gets no
+// answer while TCP connects means ICMP is filtered, not an outage, and the
+// verdict stays healthy; a TCP reset proves the host is up whatever ping
+// said. When a name has both A and AAAA records each family is diagnosed on
+// its own, and one broken family beside a working one is the verdict
+// Degraded.
+//
+// Every failure is a *failure.Failure from the shared vocabulary. The
+// package prints nothing: rendering is internal/cli's job.
+package diagnose

@@ -1,0 +1,548 @@
+package diagnose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/netdiag/netdiag/pkg/failure"
+	"github.com/netdiag/netdiag/pkg/handshake"
+	"github.com/netdiag/netdiag/pkg/ping"
+	"github.com/netdiag/netdiag/pkg/tlsprobe"
+)
+
+// familyRun diagnoses one address family, step by step.
+type familyRun struct {
+	o    *Options
+	host string
+	rep  *FamilyReport
+
+	pingErr *ping.Event // the first ICMP error or local error of the echo step
+}
+
+func (r *familyRun) ctx() sentenceContext {
+	return sentenceContext{host: r.host, port: r.o.Port, route: r.rep.Route, path: r.rep.Path}
+}
+
+// failAt records a failed step and ends the family's diagnosis there.
+func (r *familyRun) failAt(s Step, f *failure.Failure) {
+	s.OK, s.Failure = false, f
+	r.rep.add(s)
+	r.rep.fail(f, explain(f, r.ctx()))
+}
+
+// run climbs the layers and stops at the first that fails. The error is
+// for what prevents the diagnosis (a local error, ctx ending), not for
+// the target's failures, which go into the report.
+func (r *familyRun) run(ctx context.Context) error {
+	rep := r.rep
+	rep.Verdict = Healthy
+
+	// Route and link.
+	start := time.Now()
+	route, err := LookupRoute(rep.Addr)
+	step := Step{Layer: failure.LayerNetwork, Check: "route", Elapsed: time.Since(start)}
+	if err != nil {
+		var f *failure.Failure
+		if !errors.As(err, &f) {
+			return err
+		}
+		step.Layer, step.Detail = f.Layer, f.Reason.Sentence()
+		step.Evidence = []string{f.Detail}
+		r.failAt(step, f)
+		return nil
+	}
+	rep.Route = route
+	step.Detail, step.Evidence = routeDetail(route), []string{"ip route get " + rep.Addr.String() + ": " + routeDetail(route)}
+	if !route.LinkUp {
+		step.Layer = failure.LayerLink
+		r.failAt(step, failure.New(failure.LinkDown, "interface "+route.Interface+" is down"))
+		return nil
+	}
+	step.OK = true
+	rep.add(step)
+
+	// Network: the echo, which also makes the kernel resolve the next
+	// hop if it has not yet; the neighbour entry is read after it.
+	pingStep, err := r.ping(ctx)
+	if err != nil {
+		return err
+	}
+	outcome := classifyPing(rep.Ping)
+	nstart := time.Now()
+	neigh, err := LookupNeighbor(route)
+	if err != nil {
+		return err
+	}
+	nElapsed := time.Since(nstart)
+	rep.Neighbor = neigh
+	if done := r.neighbor(neigh, nElapsed, outcome, pingStep); done {
+		return nil
+	}
+	if pingStep != nil {
+		rep.add(*pingStep)
+	}
+	if outcome == pingICMP || outcome == pingSilent {
+		if err := r.path(ctx); err != nil {
+			return err
+		}
+	}
+
+	// Transport, then TLS and the application.
+	if err := r.connect(ctx, outcome); err != nil || rep.Verdict == Failed {
+		return err
+	}
+	if r.o.TLS {
+		r.tls(ctx)
+	} else if r.o.HTTP {
+		r.http(ctx)
+	}
+	switch {
+	case rep.Verdict == Healthy:
+		rep.Summary = r.healthySummary(outcome)
+	case outcome == pingICMP || outcome == pingSilent:
+		rep.Notes = append(rep.Notes, fmt.Sprintf("ICMP is filtered, not an outage: ping gets no answer, but port %d connects", r.o.Port))
+	}
+	return nil
+}
+
+func routeDetail(r *Route) string {
+	var b strings.Builder
+	switch {
+	case r.Local:
+		b.WriteString("local address")
+	case r.Gateway.IsValid():
+		b.WriteString("via " + r.Gateway.String())
+	default:
+		b.WriteString("on-link")
+	}
+	if r.Interface != "" {
+		b.WriteString(" dev " + r.Interface)
+	}
+	if r.Src.IsValid() {
+		b.WriteString(" src " + r.Src.String())
+	}
+	return b.String()
+}
+
+// neighbor adds the neighbour step and reports whether it ended the
+// diagnosis: the next hop's entry failed, or the kernel reported a failed
+// resolution to the echo.
+func (r *familyRun) neighbor(st NeighborState, elapsed time.Duration, outcome pingOutcome, pingStep *Step) bool {
+	rep := r.rep
+	hop := rep.Route.NextHop()
+	proto := "ARP"
+	if hop.Is6() {
+		proto = "ND"
+	}
+	step := Step{Layer: failure.LayerLink, Check: "neighbor", Elapsed: elapsed,
+		Evidence: []string{fmt.Sprintf("%s entry of %s: %s", proto, hop, st)}}
+	localErr := r.pingErr != nil && r.pingErr.Failure != nil &&
+		r.pingErr.Failure.Reason == failure.HostUnreachable && isLocal(r.pingErr.Failure.From, rep.Route)
+	unresolved := st == "FAILED" || st == "INCOMPLETE"
+	// A failed entry counts only as fresh evidence, after an echo that
+	// got no reply; without the echo the handshake tells.
+	if (outcome == pingICMP || outcome == pingSilent) && (unresolved || localErr) {
+		if localErr {
+			step.Evidence = append(step.Evidence, "this machine reported "+hop.String()+" unreachable ("+r.pingErr.Message+") to its own echo request")
+		}
+		step.Detail = fmt.Sprintf("%s gets no %s answer", hop, proto)
+		f := failure.New(failure.NeighborUnresolved, fmt.Sprintf("%s %s on %s", proto, st, rep.Route.Interface))
+		r.failAt(step, f)
+		if pingStep != nil {
+			rep.add(*pingStep)
+		}
+		return true
+	}
+	step.OK = true
+	switch {
+	case rep.Route.Local:
+		step.Detail = "local address: no link-layer resolution"
+	case st.Resolved():
+		step.Detail = fmt.Sprintf("%s %s", hop, st)
+	default:
+		step.Detail = fmt.Sprintf("%s: no entry yet", hop)
+	}
+	rep.add(step)
+	return false
+}
+
+// ping sends echo requests as ping does by default (4, 1 s apart) but
+// stops at the first reply, or at the first ICMP error, which says all
+// there is to say. A missing ICMP socket permission skips the step with a
+// note. The step is returned, not added, because the neighbour step goes
+// before it.
+func (r *familyRun) ping(ctx context.Context) (*Step, error) {
+	rep := r.rep
+	cfg := ping.DefaultConfig()
+	cfg.Timeout = r.o.Timeout
+	cfg.UntilUp = true
+	cfg.Socket = r.o.PingSocket
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cfg.OnEvent = func(e ping.Event) {
+		if (e.Kind == ping.EventICMPError || e.Kind == ping.EventLocalError) && r.pingErr == nil {
+			ev := e
+			r.pingErr = &ev
+			cancel()
+		}
+	}
+	start := time.Now()
+	report, err := ping.Run(pctx, []ping.Target{{Name: r.host, Addr: rep.Addr}}, cfg)
+	elapsed := time.Since(start)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		var fe *failure.Error
+		if errors.As(err, &fe) && fe.Kind == failure.KindLocal {
+			rep.Notes = append(rep.Notes, "ping skipped: "+fe.Msg)
+			return nil, nil
+		}
+		return nil, err
+	}
+	res := report.Results[0]
+	rep.Ping = &res
+	st := res.Stats
+	step := Step{Layer: failure.LayerNetwork, Check: "ping", Elapsed: elapsed,
+		Evidence: []string{fmt.Sprintf("%d sent, %d received, %d ICMP errors", st.Transmitted, st.Received, st.Errors)}}
+	switch classifyPing(&res) {
+	case pingOK:
+		step.OK = true
+		step.Detail = fmt.Sprintf("reply from %s in %s", rep.Addr, fmtMs(st.Min))
+		if lost := st.Transmitted - st.Received; lost > 0 {
+			step.Detail += fmt.Sprintf(" (%d of %d lost first)", lost, st.Transmitted)
+		}
+	case pingICMP:
+		step.Failure = res.Failure
+		step.Detail = "no reply: " + errorText(r.pingErr, res.Failure)
+	default:
+		step.Failure = res.Failure
+		step.Detail = fmt.Sprintf("no reply to %d echo requests, and no ICMP error", st.Transmitted)
+	}
+	if e := r.pingErr; e != nil && e.Failure != nil {
+		step.Evidence = append(step.Evidence, icmpEvidence(e))
+	}
+	return &step, nil
+}
+
+func errorText(e *ping.Event, f *failure.Failure) string {
+	if e != nil && e.Message != "" {
+		if e.From.IsValid() {
+			return e.From.String() + " answers " + e.Message
+		}
+		return e.Message
+	}
+	if f != nil {
+		return f.Reason.Sentence()
+	}
+	return "no answer"
+}
+
+func icmpEvidence(e *ping.Event) string {
+	if e.Kind == ping.EventLocalError {
+		return "this machine refused to send: " + e.Failure.Detail
+	}
+	v := ""
+	if e.Target.Addr.Is6() {
+		v = "v6"
+	}
+	s := fmt.Sprintf("ICMP%s type %d code %d", v, e.ICMPType, e.ICMPCode)
+	if e.From.IsValid() {
+		s += " from " + e.From.String()
+	}
+	s += ": " + e.Message
+	if e.MTU > 0 {
+		s += fmt.Sprintf(", next-hop MTU %d", e.MTU)
+	}
+	return s
+}
+
+// path runs the TTL-limited path probe after a failed echo.
+func (r *familyRun) path(ctx context.Context) error {
+	p, err := ProbePath(ctx, r.rep.Addr, PathOptions{MaxHops: r.o.MaxHops, Timeout: r.o.Timeout, Socket: r.o.PingSocket})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var fe *failure.Error
+		if errors.As(err, &fe) && fe.Kind == failure.KindLocal {
+			r.rep.Notes = append(r.rep.Notes, "path probe skipped: "+fe.Msg)
+			return nil
+		}
+		return err
+	}
+	r.rep.Path = p
+	step := Step{Layer: failure.LayerNetwork, Check: "path", OK: p.Reached(), Elapsed: p.Elapsed, Detail: p.Describe()}
+	for _, h := range p.Hops {
+		step.Evidence = append(step.Evidence, h.String())
+	}
+	if !step.OK {
+		if end, ok := p.End(); ok {
+			step.Failure = end.Failure
+		} else {
+			step.Failure = failure.New(failure.Timeout, p.Describe()).At(failure.LayerNetwork)
+		}
+	}
+	r.rep.add(step)
+	return nil
+}
+
+// connect makes the TCP handshake and, when it does not open, decides
+// the family's failure from it and the echo.
+func (r *familyRun) connect(ctx context.Context, outcome pingOutcome) error {
+	rep := r.rep
+	prober := handshake.NewConnectProber(handshake.ConnectOptions{Timeout: r.o.Timeout})
+	defer prober.Close()
+	start := time.Now()
+	res, err := prober.Probe(ctx, handshake.Target{Name: r.host, Addr: rep.Addr, Port: r.o.Port}, 0)
+	elapsed := time.Since(start)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	rep.TCP = &res
+	step := Step{Layer: failure.LayerTransport, Check: "connect", Elapsed: elapsed, Detail: fmt.Sprintf("port %d %s", r.o.Port, res.State)}
+	step.Evidence = tcpEvidence(&res, r.o.Timeout)
+	if res.State == handshake.Open {
+		step.OK = true
+		step.Detail += " in " + fmtMs(res.RTT)
+		rep.add(step)
+		return nil
+	}
+	step.Detail += ": " + res.Explain()
+	step.Failure = res.Failure
+	if res.State == handshake.Closed && (outcome == pingICMP || outcome == pingSilent) {
+		rep.Notes = append(rep.Notes, "ping gets no answer although the host is up: ICMP is filtered")
+	}
+	// A failed handshake after a skipped echo may be what resolved the
+	// next hop: look at the neighbour entry once more.
+	if outcome == pingSkipped && res.Reason() == failure.NeighborUnresolved {
+		rep.add(step)
+		f := res.Failure.At(failure.LayerLink)
+		rep.fail(f, explain(f, r.ctx()))
+		return nil
+	}
+	f := chooseFailure(outcome, pingFailure(rep.Ping), &res)
+	rep.add(step)
+	rep.fail(f, explain(f, r.ctx()))
+	return nil
+}
+
+func pingFailure(p *ping.Result) *failure.Failure {
+	if p == nil {
+		return nil
+	}
+	return p.Failure
+}
+
+func tcpEvidence(res *handshake.Result, timeout time.Duration) []string {
+	var ev []string
+	switch res.State {
+	case handshake.Open:
+		s := "SYN answered by SYN-ACK in " + fmtMs(res.RTT)
+		if in := res.Info; in != nil {
+			s += fmt.Sprintf(" (mss %d", in.MSS)
+			if in.WScale >= 0 {
+				s += fmt.Sprintf(", wscale %d", in.WScale)
+			}
+			if in.SACK {
+				s += ", sack"
+			}
+			if in.Timestamps {
+				s += ", ts"
+			}
+			s += ")"
+		}
+		ev = append(ev, s)
+	case handshake.Closed:
+		ev = append(ev, "SYN answered by RST in "+fmtMs(res.RTT))
+	}
+	if e := res.ICMP; e != nil {
+		v := ""
+		if e.V6 {
+			v = "v6"
+		}
+		s := fmt.Sprintf("ICMP%s type %d code %d", v, e.Type, e.Code)
+		if e.From.IsValid() {
+			s += " from " + e.From.String()
+		}
+		ev = append(ev, s+" in answer to the SYN")
+	} else if res.Reason() == failure.Timeout {
+		ev = append(ev, "no SYN-ACK, no RST and no ICMP error within "+timeout.String())
+	}
+	if res.Failure != nil && res.ICMP == nil && res.Failure.Detail != "" && res.State != handshake.Closed && res.Reason() != failure.Timeout {
+		ev = append(ev, res.Failure.Detail)
+	}
+	return ev
+}
+
+// tls runs tlsprobe's quick mode (and the HTTP request through it).
+func (r *familyRun) tls(ctx context.Context) {
+	rep := r.rep
+	serverName := ""
+	if _, err := netip.ParseAddr(r.host); err != nil {
+		serverName = strings.TrimSuffix(r.host, ".")
+	}
+	start := time.Now()
+	res := tlsprobe.Probe(ctx, r.host, netip.AddrPortFrom(rep.Addr, uint16(r.o.Port)), tlsprobe.Options{
+		ServerName:  serverName,
+		Roots:       r.o.Roots,
+		StepTimeout: r.o.Timeout,
+		Timeout:     10 * r.o.Timeout,
+		Quick:       true,
+		HTTP:        r.o.HTTP,
+		HTTPPath:    r.o.HTTPPath,
+	})
+	elapsed := time.Since(start)
+	rep.TLS = res
+	step := Step{Layer: failure.LayerTLS, Check: "handshake", Elapsed: elapsed}
+	if res.HTTP != nil {
+		step.Elapsed -= res.HTTP.Elapsed
+	}
+	f := res.Failure
+	if f != nil && f.Layer == failure.LayerApplication {
+		// The HTTP verdict is the application step's to give.
+		f = nil
+	}
+	if f == nil && (res.Chain == nil || !res.Chain.Verified) {
+		f = failure.New(failure.CertUntrusted, "the certificate chain could not be verified")
+		if res.Chain != nil && res.Chain.Failure != nil {
+			f = res.Chain.Failure
+		}
+	}
+	step.Evidence = tlsEvidence(res)
+	if f != nil {
+		step.Detail = f.Reason.Sentence()
+		if f.Detail != "" {
+			step.Detail += ": " + f.Detail
+		}
+		r.failAt(step, f)
+		return
+	}
+	step.OK = true
+	step.Detail = tlsDetail(res)
+	rep.add(step)
+	if r.o.HTTP {
+		h := &HTTPResult{Error: "no HTTP answer was read", TLS: true}
+		if res.HTTP != nil {
+			h = httpFromTLS(res.HTTP)
+		}
+		r.httpStep(h)
+	}
+}
+
+func tlsDetail(res *tlsprobe.Result) string {
+	var parts []string
+	if res.Version != 0 {
+		parts = append(parts, res.Version.String())
+	}
+	if res.ViaTLS13 {
+		parts = append(parts, "TLS 1.3 (the server refuses TLS 1.2)")
+	}
+	if c := res.Chain; c != nil && len(c.Certificates) > 0 {
+		leaf := c.Certificates[0]
+		s := "certificate verified"
+		if c.Name != "" {
+			s += " for " + c.Name
+		}
+		s += fmt.Sprintf(", %d days left", leaf.DaysLeft)
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func tlsEvidence(res *tlsprobe.Result) []string {
+	var ev []string
+	if res.Version != 0 {
+		ev = append(ev, fmt.Sprintf("%s %s, handshake %s", res.Version, res.CipherSuite, fmtMs(res.Handshake)))
+	}
+	for _, m := range res.Messages {
+		if m.Alert != nil {
+			ev = append(ev, fmt.Sprintf("alert %s (%s)", m.Alert, m.Dir))
+		}
+	}
+	if c := res.Chain; c != nil {
+		for i, ci := range c.Certificates {
+			ev = append(ev, fmt.Sprintf("certificate %d: %s, issued by %s, valid %s to %s",
+				i, ci.Subject, ci.Issuer, ci.NotBefore.UTC().Format(time.DateOnly), ci.NotAfter.UTC().Format(time.DateOnly)))
+		}
+		if c.MissingIssuer != "" {
+			ev = append(ev, "missing issuer: "+c.MissingIssuer)
+		}
+	}
+	if f := res.Failure; f != nil && f.Layer != failure.LayerApplication {
+		ev = append(ev, string(f.Reason)+": "+f.Detail)
+	}
+	return ev
+}
+
+// http makes the plain-HTTP application check.
+func (r *familyRun) http(ctx context.Context) {
+	r.httpStep(plainHTTP(ctx, r.host, netip.AddrPortFrom(r.rep.Addr, uint16(r.o.Port)), r.o.HTTPPath, r.o.Timeout))
+}
+
+func (r *familyRun) httpStep(h *HTTPResult) {
+	r.rep.HTTP = h
+	step := Step{Layer: failure.LayerApplication, Check: "http", Elapsed: h.Elapsed}
+	req := "HEAD " + r.o.HTTPPath
+	if h.StatusLine != "" {
+		step.Evidence = []string{req + " → " + h.StatusLine}
+		if h.Server != "" {
+			step.Evidence = append(step.Evidence, "Server: "+h.Server)
+		}
+	} else {
+		step.Evidence = []string{req + " → " + h.Error}
+	}
+	if f := h.Failure(); f != nil {
+		step.Detail = f.Reason.Sentence()
+		if h.StatusLine != "" {
+			step.Detail = h.StatusLine
+		}
+		r.failAt(step, f)
+		return
+	}
+	step.OK = true
+	step.Detail = h.StatusLine
+	r.rep.add(step)
+}
+
+// healthySummary says what works, in one sentence.
+func (r *familyRun) healthySummary(outcome pingOutcome) string {
+	rep := r.rep
+	var works []string
+	if rep.TCP != nil {
+		works = append(works, fmt.Sprintf("port %d connects in %s", r.o.Port, fmtMs(rep.TCP.RTT)))
+	}
+	if rep.TLS != nil {
+		works = append(works, "TLS works with a valid certificate")
+	}
+	if h := rep.HTTP; h != nil {
+		_, status, _ := strings.Cut(h.StatusLine, " ")
+		works = append(works, "HEAD "+r.o.HTTPPath+" answers "+status)
+	}
+	s := strings.Join(works, ", ")
+	switch outcome {
+	case pingICMP, pingSilent:
+		return "ICMP is filtered, not an outage: ping gets no answer, but " + s
+	case pingSkipped:
+		return s + " (ping not possible here)"
+	}
+	return s
+}
+
+func fmtMs(d time.Duration) string {
+	ms := float64(d) / 1e6
+	switch {
+	case ms < 10:
+		return fmt.Sprintf("%.3f ms", ms)
+	case ms < 100:
+		return fmt.Sprintf("%.2f ms", ms)
+	}
+	return fmt.Sprintf("%.1f ms", ms)
+}

@@ -1,0 +1,201 @@
+package diagnose
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/netdiag/netdiag/pkg/failure"
+	"github.com/netdiag/netdiag/pkg/handshake"
+	"github.com/netdiag/netdiag/pkg/ping"
+)
+
+// sentenceContext is what a verdict sentence may mention.
+type sentenceContext struct {
+	host  string
+	port  int
+	route *Route
+	path  *Path
+}
+
+// explain turns a failure into the verdict sentence, with the names of
+// the devices involved.
+func explain(f *failure.Failure, c sentenceContext) string {
+	from := f.From
+	switch f.Reason {
+	case failure.NXDomain, failure.ServFail, failure.DNSRefused, failure.DNSTimeout, failure.NoAddress:
+		return fmt.Sprintf("%s does not resolve: %s", c.host, f.Reason.Sentence())
+	case failure.NoRoute:
+		return "this machine has no route to " + c.host
+	case failure.LinkDown:
+		if c.route != nil && c.route.Interface != "" {
+			return "the interface " + c.route.Interface + " is down"
+		}
+		return f.Reason.Sentence()
+	case failure.NeighborUnresolved:
+		return neighborSentence(c)
+	case failure.TTLExceeded:
+		s := "routing loop near " + orSomeRouter(from)
+		if c.path != nil {
+			if loop := c.path.Loop(); loop != nil {
+				s += ": packets go round " + joinAddrs(append(loop, loop[0]), " → ")
+			}
+		}
+		return s
+	case failure.HostUnreachable:
+		return hostUnreachableSentence(from, c)
+	case failure.NetUnreachable:
+		return fmt.Sprintf("router %s has no route to the network of %s", orSomeRouter(from), c.host)
+	case failure.AdminProhibited:
+		if f.Layer == failure.LayerTransport {
+			return fmt.Sprintf("firewall %s rejects connections to port %d (administratively prohibited)", orSomeRouter(from), c.port)
+		}
+		return fmt.Sprintf("firewall %s rejects the traffic to %s (administratively prohibited)", orSomeRouter(from), c.host)
+	case failure.PortUnreachable:
+		return fmt.Sprintf("%s rejects connections to port %d with ICMP port unreachable: a firewall's reject", orSomeRouter(from), c.port)
+	case failure.FragNeeded:
+		return fmt.Sprintf("%s says the packets are too big for its next link (%s)", orSomeRouter(from), f.Detail)
+	case failure.Reset, failure.Refused:
+		return fmt.Sprintf("host is up, nothing listens on port %d", c.port)
+	case failure.Timeout:
+		if f.Layer == failure.LayerTransport {
+			return fmt.Sprintf("dropped silently: a firewall between you and %s drops connections to port %d", c.host, c.port)
+		}
+		s := "dropped silently: a firewall between you and " + c.host
+		if c.path != nil {
+			s += "; " + c.path.Describe()
+		}
+		return s
+	case failure.HTTPError:
+		return "the application answers with an error: " + f.Detail
+	case failure.NoResponse:
+		return "the application accepts the connection but does not answer: " + f.Detail
+	}
+	s := f.Reason.Sentence()
+	if f.Layer == failure.LayerTLS {
+		s = "TLS fails: " + s
+	}
+	if f.Detail != "" {
+		s += ": " + f.Detail
+	}
+	if from != "" {
+		s += ", reported by " + from
+	}
+	return s
+}
+
+func orSomeRouter(from string) string {
+	if from == "" {
+		return "(unknown)"
+	}
+	return from
+}
+
+func neighborSentence(c sentenceContext) string {
+	proto := "ARP"
+	hop, iface := netip.Addr{}, ""
+	if c.route != nil {
+		hop, iface = c.route.NextHop(), c.route.Interface
+		if hop.Is6() {
+			proto = "neighbour discovery"
+		}
+	}
+	if !hop.IsValid() {
+		return "the next hop does not answer " + proto
+	}
+	who := "the next hop " + hop.String()
+	if c.route.Gateway.IsValid() {
+		who = "the gateway " + hop.String()
+	} else if hop == c.route.Dst {
+		who = c.host
+		if c.host != hop.String() {
+			who += " (" + hop.String() + ")"
+		}
+		who += ", on this machine's own link,"
+	}
+	s := who + " does not answer " + proto
+	if iface != "" {
+		s += " on " + iface
+	}
+	return s + ": it is down, or not on this link"
+}
+
+// hostUnreachableSentence tells the two usual causes apart with the path
+// probe's help. A router that answers "unreachable" for a TTL at which it
+// is first seen rejected the packet when it looked up the route (an
+// unreachable route). One that first passed packets on (time exceeded)
+// and answers "unreachable" one hop later tried to deliver them to the
+// host on its own network, and its ARP or neighbour discovery got no
+// answer.
+func hostUnreachableSentence(from string, c sentenceContext) string {
+	if from == "" {
+		return c.host + " is unreachable"
+	}
+	if c.path != nil {
+		if end, ok := c.path.End(); ok && !end.Reply && end.From.String() == from {
+			if c.path.FirstSeen(end.From) == end.TTL {
+				return fmt.Sprintf("router %s has no usable route to %s: it rejects the packets at once (an unreachable route)", from, c.host)
+			}
+			return fmt.Sprintf("router %s cannot deliver to %s: no answer to its ARP or neighbour discovery, so the host is down or not on that network", from, c.host)
+		}
+	}
+	return fmt.Sprintf("router %s reports %s unreachable", from, c.host)
+}
+
+// isLocal reports whether addr (a failure's From) is this machine's own
+// address on the route.
+func isLocal(from string, r *Route) bool {
+	return r != nil && from != "" && r.Src.IsValid() && from == r.Src.String()
+}
+
+// pingOutcome sorts the echo step into what the reasoning needs.
+type pingOutcome int
+
+const (
+	pingSkipped pingOutcome = iota // no ICMP socket could be opened
+	pingOK                         // a reply came
+	pingICMP                       // no reply, an ICMP error came
+	pingSilent                     // no reply and no error
+)
+
+func classifyPing(p *ping.Result) pingOutcome {
+	switch {
+	case p == nil:
+		return pingSkipped
+	case p.Stats.Received > 0:
+		return pingOK
+	case p.Stats.Errors > 0:
+		return pingICMP
+	}
+	return pingSilent
+}
+
+// chooseFailure decides, from the echo and the TCP handshake, where a
+// connection that did not open fails. It follows the evidence: a reset
+// proves the host is up; a working ping proves the network layer and puts
+// any TCP failure at the transport layer; a ping that met an ICMP error
+// is the network layer's failure; a silent ping leaves the TCP handshake
+// to tell a firewall's reject (transport) or a delivery failure (network)
+// from plain silence (network, dropped silently).
+func chooseFailure(p pingOutcome, pingFailure *failure.Failure, tcp *handshake.Result) *failure.Failure {
+	tf := tcp.Failure
+	if tf == nil {
+		tf = failure.New(failure.Timeout, "").At(failure.LayerTransport)
+	}
+	switch {
+	case tcp.State == handshake.Closed:
+		return tf.At(failure.LayerTransport)
+	case p == pingOK:
+		return tf.At(failure.LayerTransport)
+	case p == pingICMP:
+		return pingFailure.At(pingFailure.Reason.Layer())
+	case tcp.State == handshake.Unreachable:
+		return tf.At(tf.Reason.Layer())
+	case tcp.State == handshake.Filtered && tf.Reason != failure.Timeout:
+		return tf.At(failure.LayerTransport)
+	case p == pingSilent:
+		f := tf.At(failure.LayerNetwork)
+		f.Detail = "no answer to ping and none to the TCP handshake"
+		return f
+	}
+	return tf.At(failure.LayerTransport)
+}
