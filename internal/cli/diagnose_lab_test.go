@@ -34,7 +34,13 @@ import (
 // the result object.
 func diagRun(t *testing.T, lab *netlab.Lab, args ...string) (map[string]any, cmdResult) {
 	t.Helper()
-	r := netdiag(t, lab.Client, nil, append([]string{"diagnose", "--json"}, args...)...)
+	return diagRunAs(t, lab, nil, args...)
+}
+
+// diagRunAs is diagRun as user (nil: root).
+func diagRunAs(t *testing.T, lab *netlab.Lab, user *netlab.User, args ...string) (map[string]any, cmdResult) {
+	t.Helper()
+	r := netdiag(t, lab.Client, user, append([]string{"diagnose", "--json"}, args...)...)
 	lines := strings.Split(strings.TrimSpace(r.out), "\n")
 	if len(lines) != 1 {
 		t.Fatalf("want exactly one JSON line: %v", r)
@@ -472,5 +478,25 @@ func TestLabDiagnoseIPv6Broken(t *testing.T) {
 	if fams["ipv4"].(map[string]any)["verdict"] != "healthy" || fams["ipv6"].(map[string]any)["verdict"] != "failed" ||
 		!contains(m["summary"], "IPv6 fails") || !slices.Contains(checks(m), "!connect") {
 		t.Fatalf("degraded: %v", r)
+	}
+}
+
+// TestLabDiagnoseUnprivileged runs as nobody in a namespace where no ICMP
+// socket may be opened: the echo and path steps are skipped with a note,
+// and the TCP handshake decides, the neighbour's failure included.
+func TestLabDiagnoseUnprivileged(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	serveTCP(t, lab.Servers[0], "198.18.1.10:22", nil)
+	m, r := diagRunAs(t, lab, &netlab.Nobody, "198.18.1.10:22")
+	expectVerdict(t, m, r, "healthy", "", "", 0)
+	notes, _ := m["families"].(map[string]any)["ipv4"].(map[string]any)["notes"].([]any)
+	if got := checks(m); !slices.Equal(got, []string{"route", "neighbor", "connect"}) || len(notes) != 1 || !contains(notes[0], "ping skipped: ") {
+		t.Fatalf("steps %v, notes %v: %v", got, notes, r)
+	}
+	m, r = diagRunAs(t, lab, &netlab.Nobody, "--timeout", "1", netlab.NoNeighbor4.String()+":22")
+	expectVerdict(t, m, r, "failed", "link", "neighbor-unresolved", 1)
+	if got := checks(m); !slices.Equal(got, []string{"route", "!neighbor", "!connect"}) {
+		t.Fatalf("steps %v: %v", got, r)
 	}
 }

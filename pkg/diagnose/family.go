@@ -134,10 +134,7 @@ func routeDetail(r *Route) string {
 func (r *familyRun) neighbor(st NeighborState, elapsed time.Duration, outcome pingOutcome, pingStep *Step) bool {
 	rep := r.rep
 	hop := rep.Route.NextHop()
-	proto := "ARP"
-	if hop.Is6() {
-		proto = "ND"
-	}
+	proto := neighborProto(hop)
 	step := Step{Layer: failure.LayerLink, Check: "neighbor", Elapsed: elapsed,
 		Evidence: []string{fmt.Sprintf("%s entry of %s: %s", proto, hop, st)}}
 	localErr := r.pingErr != nil && r.pingErr.Failure != nil &&
@@ -320,11 +317,13 @@ func (r *familyRun) connect(ctx context.Context, outcome pingOutcome) error {
 	if res.State == handshake.Closed && (outcome == pingICMP || outcome == pingSilent) {
 		rep.Notes = append(rep.Notes, "ping gets no answer although the host is up: ICMP is filtered")
 	}
-	// A failed handshake after a skipped echo may be what resolved the
-	// next hop: look at the neighbour entry once more.
+	// Without the echo, the handshake is what made the kernel resolve
+	// the next hop: its failure is the link layer's, and the neighbour
+	// step is judged again.
 	if outcome == pingSkipped && res.Reason() == failure.NeighborUnresolved {
-		rep.add(step)
 		f := res.Failure.At(failure.LayerLink)
+		r.neighborFailedLate(f)
+		rep.add(step)
 		rep.fail(f, explain(f, r.ctx()))
 		return nil
 	}
@@ -332,6 +331,34 @@ func (r *familyRun) connect(ctx context.Context, outcome pingOutcome) error {
 	rep.add(step)
 	rep.fail(f, explain(f, r.ctx()))
 	return nil
+}
+
+// neighborFailedLate marks the neighbour step failed with f, after the
+// TCP handshake found the next hop unresolved, and records the entry's
+// state as it is now.
+func (r *familyRun) neighborFailedLate(f *failure.Failure) {
+	rep := r.rep
+	for i := range rep.Steps {
+		s := &rep.Steps[i]
+		if s.Check != "neighbor" {
+			continue
+		}
+		hop := rep.Route.NextHop()
+		s.OK, s.Failure = false, f
+		s.Detail = fmt.Sprintf("%s gets no %s answer", hop, neighborProto(hop))
+		if st, err := LookupNeighbor(rep.Route); err == nil {
+			rep.Neighbor = st
+			s.Evidence = append(s.Evidence, fmt.Sprintf("after the TCP handshake: %s", st))
+		}
+		s.Evidence = append(s.Evidence, "this machine reported "+hop.String()+" unreachable to its own SYN")
+	}
+}
+
+func neighborProto(hop netip.Addr) string {
+	if hop.Is6() {
+		return "ND"
+	}
+	return "ARP"
 }
 
 func pingFailure(p *ping.Result) *failure.Failure {
