@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -44,6 +45,11 @@ const (
 	defaultConnectParallel = 100
 	defaultSYNParallel     = 512
 )
+
+// minRate is the slowest --rate accepted: one probe every 100 s. Slower
+// rates are typing mistakes that would leave the command waiting for
+// hours.
+const minRate = 0.01
 
 func newCmdTCPProbe(a *app) *cobra.Command {
 	opts := &tcpprobeOptions{Count: 1, Interval: time.Second}
@@ -121,8 +127,8 @@ func (o *tcpprobeOptions) validate(cmd *cobra.Command) error {
 		return usageErrorf(cmd, "--count must be at least 1, got %d", o.Count)
 	case o.Parallel < 0:
 		return usageErrorf(cmd, "--parallel must be at least 1, got %d", o.Parallel)
-	case o.Rate < 0:
-		return usageErrorf(cmd, "--rate must not be negative, got %v", o.Rate)
+	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < minRate):
+		return usageErrorf(cmd, "--rate must be 0 (no limit) or at least %v probes per second, got %v", minRate, o.Rate)
 	case o.Count > 1 && o.Interval <= 0:
 		return usageErrorf(cmd, "--interval must be positive")
 	case o.SYN && o.Trace:

@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 )
@@ -164,16 +165,24 @@ type Pacer struct {
 	next  time.Time
 }
 
+// maxPace is the longest gap a Pacer puts between two events, however
+// low the rate: it keeps the arithmetic on times far from overflowing.
+const maxPace = 24 * time.Hour
+
 // NewPacer returns a Pacer for rate events per second on clock (nil
-// means real time), or nil when rate is not positive.
+// means real time), or nil when rate is not a positive number or is
+// infinite (no cap). A rate below one event a day paces at one a day.
 func NewPacer(rate float64, clock Clock) *Pacer {
-	if rate <= 0 {
+	if !(rate > 0) || math.IsInf(rate, 1) {
 		return nil
 	}
 	if clock == nil {
 		clock = realClock{}
 	}
-	every := time.Duration(float64(time.Second) / rate)
+	every := maxPace
+	if secs := 1 / rate; secs < maxPace.Seconds() {
+		every = time.Duration(secs * float64(time.Second))
+	}
 	return &Pacer{clock: clock, every: every, burst: max(10*time.Millisecond, every) - every}
 }
 

@@ -3,6 +3,7 @@ package handshake
 import (
 	"context"
 	"errors"
+	"math"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -132,8 +133,20 @@ func TestScanIntervalAndRate(t *testing.T) {
 }
 
 func TestPacer(t *testing.T) {
-	if NewPacer(0, nil) != nil {
-		t.Fatal("rate 0 must give no pacer")
+	for _, rate := range []float64{0, -1, math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if NewPacer(rate, nil) != nil {
+			t.Fatalf("rate %v must give no pacer", rate)
+		}
+	}
+	// A rate so low that one over it overflows a Duration paces at one a
+	// day instead of waiting a negative or wrapped time.
+	slow := newFakeClock()
+	sp := NewPacer(1e-300, slow)
+	for range 3 {
+		sp.Wait(context.Background())
+	}
+	if d := slow.Now().Sub(time.Unix(1000, 0)); d != 2*maxPace {
+		t.Errorf("three events at 1e-300/s took %v, want %v", d, 2*maxPace)
 	}
 	var nilPacer *Pacer
 	if err := nilPacer.Wait(context.Background()); err != nil {
