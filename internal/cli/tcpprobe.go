@@ -507,8 +507,8 @@ func (r *tcpRenderer) textSummary() {
 				open = append(open, fmt.Sprint(t.Port))
 			}
 			if r.o.Count > 1 && s.Sent > 0 {
-				line := fmt.Sprintf("%s: %d probes, %d open, %d closed, %d filtered, %d unreachable",
-					portLabel(t), s.Sent, s.Open, s.Closed, s.Filtered, s.Unreachable)
+				line := fmt.Sprintf("%s: %d %s, %d open, %d closed, %d filtered, %d unreachable",
+					portLabel(t), s.Sent, plural(s.Sent, "probe", "probes"), s.Open, s.Closed, s.Filtered, s.Unreachable)
 				if s.Open > 0 {
 					line += fmt.Sprintf("; rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms",
 						Ms(s.RTTMin), Ms(s.RTTAvg), Ms(s.RTTMax), Ms(s.RTTMDev))
@@ -522,8 +522,8 @@ func (r *tcpRenderer) textSummary() {
 		line := fmt.Sprintf("--- %s: %d %s probed: %d open, %d closed, %d filtered, %d unreachable",
 			host, ports, plural(ports, "port", "ports"), hs.Open, hs.Closed, hs.Filtered, hs.Unreachable)
 		if r.o.Count > 1 {
-			line = fmt.Sprintf("--- %s: %d %s, %d probes: %d open, %d closed, %d filtered, %d unreachable",
-				host, ports, plural(ports, "port", "ports"), hs.Sent, hs.Open, hs.Closed, hs.Filtered, hs.Unreachable)
+			line = fmt.Sprintf("--- %s: %d %s, %d %s: %d open, %d closed, %d filtered, %d unreachable",
+				host, ports, plural(ports, "port", "ports"), hs.Sent, plural(hs.Sent, "probe", "probes"), hs.Open, hs.Closed, hs.Filtered, hs.Unreachable)
 		}
 		if len(open) > 0 && ports > 1 {
 			line += "; open: " + strings.Join(open, ",")

@@ -329,3 +329,46 @@ func TestTCPProbeTraceRendering(t *testing.T) {
 		t.Errorf("summary mode: %s", out)
 	}
 }
+
+// interruptingProber answers the first round and is interrupted (Ctrl-C)
+// in the second.
+type interruptingProber struct{ cancel context.CancelFunc }
+
+func (p *interruptingProber) Probe(ctx context.Context, t handshake.Target, seq int) (handshake.Result, error) {
+	if seq > 0 {
+		p.cancel()
+		return handshake.Result{}, ctx.Err()
+	}
+	return handshake.Result{Target: t, Seq: seq, State: handshake.Open, RTT: 412 * time.Microsecond}, nil
+}
+
+func (p *interruptingProber) Close() error { return nil }
+
+// TestTCPProbeInterrupted: Ctrl-C during -c still prints the statistics
+// of the probes made, in correct English for a single probe, and exits
+// as interrupted.
+func TestTCPProbeInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out bytes.Buffer
+	p := NewPrinter(&Streams{Out: &out, Err: &out}, false, false, false)
+	prober := &interruptingProber{cancel: cancel}
+	o := &tcpprobeOptions{Targets: []string{"198.18.1.10:80"}, Count: 5, Interval: time.Millisecond, Parallel: 1, Timeout: time.Second,
+		newProber: func(*tcpprobeOptions) (handshake.Prober, error) { return prober, nil }}
+	err := runTCPProbe(ctx, o, p)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	for _, want := range []string{
+		"198.18.1.10:80: 1 probe, 1 open, 0 closed, 0 filtered, 0 unreachable; rtt min/avg/max/mdev = 0.412/0.412/0.412/0.000 ms\n",
+		"--- 198.18.1.10: 1 port, 1 probe: 1 open, 0 closed, 0 filtered, 0 unreachable\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	var b bytes.Buffer
+	if code := reportError(&b, err); code != 1 || b.String() != "netdiag: interrupted\n" {
+		t.Errorf("exit %d: %q", code, b.String())
+	}
+}
