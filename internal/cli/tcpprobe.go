@@ -198,8 +198,12 @@ func (o *tcpprobeOptions) resolveTargets(ctx context.Context, hosts []tcpTarget)
 		if err != nil {
 			return nil, fmt.Errorf("tcpprobe: %w", err)
 		}
+		a := addrs[0]
+		if a.Is6() && (a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast()) && a.Zone() == "" {
+			return nil, failure.Inputf("%s is a link-local address: name the interface, as in [%s%%eth0]:PORT", a, a)
+		}
 		for _, p := range h.ports {
-			out = append(out, handshake.Target{Name: h.host, Addr: addrs[0], Port: p})
+			out = append(out, handshake.Target{Name: h.host, Addr: a, Port: p})
 		}
 	}
 	return out, nil

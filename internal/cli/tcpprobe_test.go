@@ -41,6 +41,8 @@ func TestTCPProbeBadInput(t *testing.T) {
 		{[]string{"tcpprobe", "-c", "2", "-i", "0", "127.0.0.1:22"}, "--interval"},
 		{[]string{"tcpprobe", "-i", "soon", "127.0.0.1:22"}, "not a duration"},
 		{[]string{"tcpprobe", "-6", "127.0.0.1:22"}, "not an IPv6 address"},
+		{[]string{"tcpprobe", "[fe80::1]:22"}, "fe80::1 is a link-local address: name the interface, as in [fe80::1%eth0]:PORT"},
+		{[]string{"tcpprobe", "--syn", "-p", "22", "fe80::1"}, "link-local"},
 		{[]string{"tcpprobe", "--syn", "--trace", "127.0.0.1:22"}, "cannot be used together"},
 		{[]string{"tcpprobe", "--send", "hello", "127.0.0.1:22"}, "--send needs --trace"},
 		{[]string{"tcpprobe", "--server-close", "127.0.0.1:22"}, "--server-close needs --trace"},

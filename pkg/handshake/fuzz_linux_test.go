@@ -180,3 +180,27 @@ func TestBuildTraceFromCapture(t *testing.T) {
 		t.Errorf("ICMP entry %+v", tr.Packets)
 	}
 }
+
+// TestBuildTraceLinkLocal: a link-local target carries its zone
+// ("fe80::1%eth0"), the packets on the wire do not; the trace must still
+// find them.
+func TestBuildTraceLinkLocal(t *testing.T) {
+	local := netip.MustParseAddrPort("[fe80::2%eth0]:40000")
+	remote := netip.MustParseAddrPort("[fe80::1%eth0]:80")
+	syn, err := buildSegment(local.Addr().WithZone(""), remote.Addr().WithZone(""), local.Port(), remote.Port(), 1000, 0, tcpSYN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rst, err := buildSegment(remote.Addr().WithZone(""), local.Addr().WithZone(""), remote.Port(), local.Port(), 0, 1001, tcpRST|tcpACK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Unix(1000, 0)
+	tr := buildTrace([]rawPacket{
+		{data: syn, t: t0, pkttype: unix.PACKET_OUTGOING},
+		{data: rst, t: t0.Add(time.Millisecond), pkttype: unix.PACKET_HOST},
+	}, local, remote)
+	if len(tr.Packets) != 2 || tr.Packets[0].Dir != Out || tr.Packets[1].Dir != In || tr.Packets[1].Ack != 1001 {
+		t.Fatalf("packets %+v", tr.Packets)
+	}
+}

@@ -185,6 +185,9 @@ func closeSeen(pk []Packet) bool {
 // leaving and arriving: ours count when leaving, theirs when arriving),
 // and the ICMP errors that quote it.
 func buildTrace(raw []rawPacket, local, remote netip.AddrPort) *Trace {
+	// Addresses on the wire carry no zone; a link-local target's does.
+	local = netip.AddrPortFrom(local.Addr().WithZone(""), local.Port())
+	remote = netip.AddrPortFrom(remote.Addr().WithZone(""), remote.Port())
 	tr := &Trace{}
 	var (
 		pkt   layers.Packet
