@@ -173,6 +173,9 @@ func (o *tcpprobeOptions) parseTargets() ([]tcpTarget, error) {
 		case err == nil:
 			out = append(out, tcpTarget{arg: arg, host: host, ports: []int{port}})
 		case list == nil:
+			if host, _, perr := resolve.SplitHostPort(arg, 1); perr == nil {
+				return nil, missingPort(arg, host)
+			}
 			return nil, err
 		default:
 			host, _, err := resolve.SplitHostPort(arg, 1)
@@ -183,6 +186,16 @@ func (o *tcpprobeOptions) parseTargets() ([]tcpTarget, error) {
 		}
 	}
 	return out, nil
+}
+
+// missingPort is the input error of a target given without a port. A
+// bare IPv6 address reads as one even when its last group was meant as
+// the port ("2001:db8::10:80"), so the message shows the brackets.
+func missingPort(arg, host string) error {
+	if strings.Contains(host, ":") {
+		return failure.Inputf("%q: missing port: write [%s]:PORT (an IPv6 address needs brackets before a port), or give the ports with -p", arg, host)
+	}
+	return failure.Inputf("%q: missing port: write %s:PORT, or give the ports with -p", arg, host)
 }
 
 // resolveTargets turns the hosts into addresses (the first of the asked

@@ -23,7 +23,8 @@ func TestTCPProbeBadInput(t *testing.T) {
 		says string
 	}{
 		{[]string{"tcpprobe"}, "missing target"},
-		{[]string{"tcpprobe", "127.0.0.1"}, "missing port"},
+		{[]string{"tcpprobe", "127.0.0.1"}, `"127.0.0.1": missing port: write 127.0.0.1:PORT, or give the ports with -p`},
+		{[]string{"tcpprobe", "2001:db8::10:80"}, `"2001:db8::10:80": missing port: write [2001:db8::10:80]:PORT (an IPv6 address needs brackets before a port)`},
 		{[]string{"tcpprobe", "127.0.0.1:0"}, "out of range"},
 		{[]string{"tcpprobe", "127.0.0.1:65536"}, "out of range"},
 		{[]string{"tcpprobe", "127.0.0.1:http"}, "not a number"},
