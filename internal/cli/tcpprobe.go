@@ -80,9 +80,13 @@ seq + 1. We close first; --server-close waits for the server to close first, and
 
 --syn (needs CAP_NET_RAW) is a half-open scan like nmap -sS, the fast mode for port
 ranges: it sends its own SYNs, answers a SYN-ACK with a reset instead of completing
-the handshake, and sends a SYN a second time before calling a port filtered. It
-waits up to the timeout for a silent port; once the host has answered other ports,
-it waits as long as the host's round trips suggest (at least 250 ms).
+the handshake, and sends a SYN a second time before calling a port filtered. A
+silent port gets its second SYN after half the timeout and is filtered after the
+whole of it; once the host has answered other ports, each SYN gets only the
+retransmission timeout the host's round trips suggest (the smoothed round trip
+plus at least 100 ms, 125 ms at least), so --timeout is then an upper bound. A
+host that limits the rate of its resets (FreeBSD and macOS do by default) leaves
+ports unanswered that read as filtered: slow the scan down with --rate.
 
 Targets are HOST:PORT, [IPv6]:PORT, or HOST with -p LIST (22,80,443,8000-8100).
 -c and -i repeat the probes with round-trip statistics like ping.

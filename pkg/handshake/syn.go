@@ -6,9 +6,11 @@ import "time"
 type SYNOptions struct {
 	// Timeout is the longest a port may stay silent before it is
 	// filtered; the SYN is sent a second time halfway. Once a host has
-	// answered other probes, its silent ports get the shorter wait its
-	// round trips suggest (RFC 6298's retransmission timeout, at least
-	// 250 ms).
+	// answered other probes, each SYN to it is given instead the
+	// retransmission timeout its round trips suggest (RFC 6298: the
+	// smoothed RTT plus four deviations, and at least 100 ms more than
+	// the smoothed RTT and 125 ms in all), so a silent port is filtered
+	// after twice that: 250 ms at least, Timeout at most.
 	Timeout time.Duration
 	// Rate caps the SYNs sent per second, retransmissions included; 0
 	// means no cap (Schedule.Parallel still bounds the probes in flight).

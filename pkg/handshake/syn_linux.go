@@ -274,10 +274,11 @@ func (p *synProber) silentWait(dst netip.Addr) *silentWait {
 	return w
 }
 
-// Probe sends a SYN, sends it once more after half the wait when nothing
-// came back, and reports what answered, or filtered after the wait. The
-// wait is the timeout until the host has answered other probes, then
-// what its round trips suggest (see silentWait).
+// Probe sends a SYN, sends it once more when nothing came back within
+// the host's retransmission timeout, and reports what answered, or
+// filtered when the second SYN met silence too. The timeout is half the
+// configured one until the host has answered other probes, then what its
+// round trips suggest (see silentWait).
 func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error) {
 	r := Result{Target: t, Seq: seq}
 	dst := t.Addr
@@ -319,11 +320,9 @@ func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error
 	}
 	first, retransmitted := sentAt, false
 	learnt := p.silentWait(k.addr)
-	wait, changed := learnt.Current()
-	retransmit := time.NewTimer(wait / 2)
-	defer retransmit.Stop()
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
+	rto, changed := learnt.Current()
+	timer := time.NewTimer(rto)
+	defer timer.Stop()
 	for {
 		select {
 		case a := <-ch:
@@ -331,37 +330,23 @@ func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error
 			if r.RTT <= 0 {
 				r.RTT = time.Since(sentAt)
 			}
-			if a.icmp == nil {
+			if a.icmp == nil && !retransmitted {
 				learnt.Sample(r.RTT)
 			}
 			return r, p.answer(a, src, dst, k, &r)
 		case <-changed:
-			// The host has answered other probes: wait as long as its
-			// round trips suggest, counted from our first SYN, and give a
-			// retransmission half of it.
-			wait, changed = learnt.Current()
+			// The host has answered other probes: give the SYN in
+			// flight the timeout its round trips suggest.
+			rto, changed = learnt.Current()
+			timer.Reset(time.Until(sentAt.Add(rto)))
+		case <-timer.C:
 			if !retransmitted {
-				retransmit.Reset(time.Until(first.Add(wait / 2)))
-			}
-			end := first.Add(wait)
-			if retransmitted {
-				end = later(end, sentAt.Add(wait/2))
-			}
-			deadline.Reset(time.Until(end))
-		case <-retransmit.C:
-			retransmitted = true
-			if done, err := send(); done || err != nil {
-				return r, err
-			}
-		case <-deadline.C:
-			if !retransmitted {
-				// The wait shrank past the retransmission: send it now.
-				retransmit.Stop()
 				retransmitted = true
 				if done, err := send(); done || err != nil {
 					return r, err
 				}
-				deadline.Reset(wait / 2)
+				rto, changed = learnt.Current()
+				timer.Reset(rto)
 				continue
 			}
 			r.Waited = time.Since(first)
@@ -373,13 +358,6 @@ func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error
 			return r, ctx.Err()
 		}
 	}
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 // answer fills r from what came back; after a SYN-ACK it sends our reset.

@@ -5,20 +5,32 @@ import (
 	"time"
 )
 
-// minSilentWait is the shortest time SYN mode waits before calling a
-// port filtered, however fast the host answers its other ports: it
-// absorbs scheduling delays on a busy machine and a host that is slow
-// to answer a burst.
-const minSilentWait = 250 * time.Millisecond
+// SYN mode gives each of its two SYNs to a port one retransmission
+// timeout (RTO) before it sends the next or calls the port filtered.
+const (
+	// minRTO is the shortest RTO, however fast the host answers its
+	// other ports: it absorbs scheduling delays on a busy machine and a
+	// host slow to answer a burst. A silent port is thus given 250 ms at
+	// least.
+	minRTO = 125 * time.Millisecond
+	// minRTTMargin is the least an RTO adds to the smoothed round trip,
+	// so that a steady path, whose deviation tends to zero, still leaves
+	// room for a late answer (Linux keeps 200 ms; a scan can afford less).
+	minRTTMargin = 100 * time.Millisecond
+)
 
 // silentWait learns, from the answers one host gives (SYN-ACKs and
-// resets), how long a SYN to it may go unanswered before the port is
-// called filtered: the retransmission timeout of RFC 6298 (smoothed RTT
-// plus four deviations), at least minSilentWait and at most the
-// configured timeout, which is also the wait before any answer came.
-// Probes waiting on a port learn through Changed when the wait shrinks,
-// so a scan of many ports does not hold its silent ones for the full
-// timeout once the host has shown how fast it answers.
+// resets), how long a SYN to it may go unanswered before it is sent
+// again or the port is called filtered: the retransmission timeout of
+// RFC 6298 (smoothed RTT plus four deviations, but at least minRTTMargin
+// more than the smoothed RTT), between minRTO and half the configured
+// timeout, which is also the RTO before any answer came. Probes waiting
+// on a port learn through Current's channel when the RTO shrinks, so a
+// scan of many ports does not hold its silent ones for the full timeout
+// once the host has shown how fast it answers.
+//
+// Only answers to a SYN sent once are samples (Karn's rule): after a
+// retransmission, an answer may belong to either SYN.
 type silentWait struct {
 	max time.Duration
 
@@ -26,21 +38,24 @@ type silentWait struct {
 	samples   int
 	srtt      time.Duration
 	rttvar    time.Duration
-	wait      time.Duration
-	announced time.Duration // the wait when changed was last closed
+	rto       time.Duration
+	announced time.Duration // the RTO when changed was last closed
 	changed   chan struct{}
 }
 
-func newSilentWait(max time.Duration) *silentWait {
-	return &silentWait{max: max, wait: max, announced: max, changed: make(chan struct{})}
+// newSilentWait starts with half of timeout for each SYN, so that two
+// SYNs to a silent port take timeout in all.
+func newSilentWait(timeout time.Duration) *silentWait {
+	rto := timeout / 2
+	return &silentWait{max: rto, rto: rto, announced: rto, changed: make(chan struct{})}
 }
 
-// Current returns the wait and a channel closed when it next shrinks
-// by a fifth or more.
+// Current returns the RTO and a channel closed when it next shrinks by
+// a fifth or more.
 func (w *silentWait) Current() (time.Duration, <-chan struct{}) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.wait, w.changed
+	return w.rto, w.changed
 }
 
 // Sample adds one measured round trip.
@@ -61,9 +76,9 @@ func (w *silentWait) Sample(rtt time.Duration) {
 		w.rttvar = (3*w.rttvar + d) / 4
 		w.srtt = (7*w.srtt + rtt) / 8
 	}
-	w.wait = min(max(w.srtt+4*w.rttvar, minSilentWait), w.max)
-	if w.wait*5 <= w.announced*4 {
-		w.announced = w.wait
+	w.rto = min(max(w.srtt+max(4*w.rttvar, minRTTMargin), minRTO), w.max)
+	if w.rto*5 <= w.announced*4 {
+		w.announced = w.rto
 		close(w.changed)
 		w.changed = make(chan struct{})
 	}
