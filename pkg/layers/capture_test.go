@@ -339,6 +339,11 @@ func compareQuote(t *testing.T, c captured, eq func(string, any, any), q *Quote,
 		if tc, ok := gp.Layer(gl.LayerTypeTCP).(*gl.TCP); ok {
 			src, dst = uint16(tc.SrcPort), uint16(tc.DstPort)
 			eq("quoted tcp seq", q.Seq, tc.Seq)
+			eq("quoted tcp ack present", q.HasAck, true)
+			eq("quoted tcp ack", q.Ack, tc.Ack)
+			eq("quoted tcp SYN", q.Flags.Has(TCPFlagSYN), tc.SYN)
+			eq("quoted tcp ACK", q.Flags.Has(TCPFlagACK), tc.ACK)
+			eq("quoted tcp RST", q.Flags.Has(TCPFlagRST), tc.RST)
 		} else if u, ok := gp.Layer(gl.LayerTypeUDP).(*gl.UDP); ok {
 			src, dst = uint16(u.SrcPort), uint16(u.DstPort)
 		} else {

@@ -202,7 +202,8 @@ func FuzzParseICMPv4(f *testing.F) {
 		mustWithin(t, "data", m.Data, b)
 		mustWithin(t, "quoted transport", m.Quote.Transport, b)
 		_, _ = m.String(), m.VerifyChecksum()
-		if m.Quote.HasPorts && len(m.Quote.Transport) < 4 || m.Quote.HasSeq && len(m.Quote.Transport) < 8 {
+		if m.Quote.HasPorts && len(m.Quote.Transport) < 4 || m.Quote.HasSeq && len(m.Quote.Transport) < 8 ||
+			m.Quote.HasAck && len(m.Quote.Transport) < 14 {
 			t.Fatalf("quote claims more than it has: %+v", m.Quote)
 		}
 	})

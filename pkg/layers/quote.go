@@ -32,6 +32,12 @@ type Quote struct {
 	// HasSeq: at least 8 bytes of a TCP header, so its sequence number.
 	HasSeq bool
 	Seq    uint32
+	// HasAck: at least 14 bytes of a TCP header, so its acknowledgement
+	// number and flags too (routers that quote more than 8 bytes, and
+	// ICMPv6, show them; they tell a SYN from a data segment).
+	HasAck bool
+	Ack    uint32
+	Flags  TCPFlags
 	// HasICMP: at least 8 bytes of an ICMP or ICMPv6 message: its type
 	// and code, and ID and EchoSeq for echo requests and replies.
 	HasICMP  bool
@@ -67,6 +73,7 @@ func (q *Quote) AddrPorts() (src, dst netip.AddrPort, ok bool) {
 func (q *Quote) reset() {
 	q.Version, q.Src, q.Dst, q.Protocol, q.HeaderLen, q.Transport = 0, netip.Addr{}, netip.Addr{}, 0, 0, nil
 	q.HasPorts, q.SrcPort, q.DstPort, q.HasSeq, q.Seq = false, 0, 0, false, 0
+	q.HasAck, q.Ack, q.Flags = false, 0, 0
 	q.HasICMP, q.ICMPType, q.ICMPCode, q.ID, q.EchoSeq = false, 0, 0, 0, 0
 	q.Truncated = true
 }
@@ -118,6 +125,11 @@ func (q *Quote) decode(b []byte) {
 		if q.Protocol == IPProtocolTCP && len(t) >= 8 {
 			q.HasSeq = true
 			q.Seq = binary.BigEndian.Uint32(t[4:])
+		}
+		if q.Protocol == IPProtocolTCP && len(t) >= 14 {
+			q.HasAck = true
+			q.Ack = binary.BigEndian.Uint32(t[8:])
+			q.Flags = TCPFlags(binary.BigEndian.Uint16(t[12:]) & 0x1ff)
 		}
 	case IPProtocolICMPv4, IPProtocolICMPv6:
 		if len(t) >= 8 {
