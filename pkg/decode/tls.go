@@ -1,0 +1,178 @@
+package decode
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/netdiag/netdiag/pkg/layers"
+	"github.com/netdiag/netdiag/pkg/layers/tlswire"
+)
+
+// MaxOutOfOrder bounds the bytes held per direction of a TLS conversation
+// while waiting for a missing segment. Beyond it the gap is taken as lost
+// for good and the direction is no longer followed.
+const MaxOutOfOrder = 256 << 10
+
+// ErrTLSGap: bytes of a TLS stream are missing from the capture (lost
+// before the capture point, or cut by the snap length), so its records
+// cannot be followed past them.
+var ErrTLSGap = errors.New("tls: bytes missing from the capture")
+
+// tlsStream follows the TLS records of one TCP conversation. It puts each
+// direction's segments in sequence order, drops bytes already seen
+// (retransmissions) and holds early segments until the gap before them is
+// filled, then feeds the bytes to a tlswire.Conversation.
+type tlsStream struct {
+	conv tlswire.Conversation
+	dirs [2]tlsDir
+}
+
+type tlsDir struct {
+	started bool
+	next    uint32 // sequence number of the next byte to feed
+	pending []pendingSegment
+	held    int // bytes in pending
+	broken  bool
+}
+
+type pendingSegment struct {
+	seq  uint32
+	data []byte
+}
+
+// looksLikeTLS reports whether b starts with a TLS record header that
+// opens a connection: a handshake record of SSL 3.0 to TLS 1.3 framing.
+// It decides once per conversation, on its first payload, so a protocol
+// that is not TLS costs one check.
+func looksLikeTLS(b []byte) bool {
+	if len(b) < tlswire.RecordHeaderLen {
+		return false
+	}
+	h, err := tlswire.ParseRecordHeader(b)
+	return err == nil && h.Type == tlswire.ContentHandshake && h.Length > 0
+}
+
+// tlsSegment passes the TCP payload of f to the conversation's TLS stream,
+// starting one when the conversation's first payload is a TLS handshake
+// record.
+func (d *Decoder) tlsSegment(f *Frame, c *conversation, dir int) {
+	p := &f.Packet
+	payload := p.TCP.Payload
+	if c.tls == nil {
+		if c.tlsChecked || len(payload) == 0 {
+			return
+		}
+		c.tlsChecked = true
+		if !looksLikeTLS(payload) {
+			return
+		}
+		c.tls = &tlsStream{}
+		for i := range c.tls.dirs {
+			if dd := &c.tcp.dirs[i]; dd.isnSeen {
+				c.tls.dirs[i].started, c.tls.dirs[i].next = true, dd.isn+1
+			}
+		}
+	}
+	if len(payload) == 0 {
+		return
+	}
+	out := &f.tls
+	out.Records, out.Messages, out.Err = out.Records[:0], out.Messages[:0], nil
+	seq := p.TCP.Seq
+	if p.TCP.Flags.Has(layers.TCPFlagSYN) {
+		seq++
+	}
+	c.tls.segment(dir, seq, payload, tcpPayloadLen(p), out)
+	if len(out.Records) > 0 || len(out.Messages) > 0 || out.Err != nil {
+		f.TLS = out
+	}
+}
+
+// segment takes the captured payload of one segment at sequence number
+// seq; declared is its length on the wire (more when the snap length cut
+// it).
+func (s *tlsStream) segment(dir int, seq uint32, data []byte, declared int, out *TLSData) {
+	d := &s.dirs[dir]
+	if d.broken {
+		return
+	}
+	if !d.started {
+		d.started, d.next = true, seq
+	}
+	if declared > len(data) {
+		// The snap length cut the segment: the rest is lost for good.
+		s.fail(dir, out, fmt.Errorf("%w: a segment was cut by the snap length", ErrTLSGap))
+		return
+	}
+	off := int32(seq - d.next)
+	switch {
+	case off > 0:
+		s.hold(dir, seq, data, out)
+		return
+	case off < 0:
+		if int(-off) >= len(data) {
+			return // a retransmission of bytes already fed
+		}
+		data = data[-off:]
+	}
+	s.feed(dir, data, out)
+	for !d.broken && len(d.pending) > 0 {
+		ps := d.pending[0]
+		o := int32(ps.seq - d.next)
+		if o > 0 {
+			break
+		}
+		d.pending = d.pending[1:]
+		d.held -= len(ps.data)
+		if int(-o) < len(ps.data) {
+			s.feed(dir, ps.data[-o:], out)
+		}
+	}
+	if len(d.pending) == 0 {
+		d.pending = nil
+	}
+}
+
+// hold keeps a copy of a segment that arrived before the bytes in front of
+// it, in sequence order.
+func (s *tlsStream) hold(dir int, seq uint32, data []byte, out *TLSData) {
+	d := &s.dirs[dir]
+	if d.held+len(data) > MaxOutOfOrder {
+		s.fail(dir, out, fmt.Errorf("%w: more than %d bytes arrived after a gap that was never filled", ErrTLSGap, MaxOutOfOrder))
+		return
+	}
+	i, found := slices.BinarySearchFunc(d.pending, seq, func(p pendingSegment, seq uint32) int {
+		return int(int32(p.seq - seq))
+	})
+	if found && len(d.pending[i].data) >= len(data) {
+		return
+	}
+	seg := pendingSegment{seq: seq, data: append([]byte(nil), data...)}
+	if found {
+		d.held += len(data) - len(d.pending[i].data)
+		d.pending[i] = seg
+		return
+	}
+	d.held += len(data)
+	d.pending = slices.Insert(d.pending, i, seg)
+}
+
+func (s *tlsStream) feed(dir int, data []byte, out *TLSData) {
+	d := &s.dirs[dir]
+	d.next += uint32(len(data))
+	recs, msgs, err := s.conv.Feed(dir, data)
+	out.Records = append(out.Records, recs...)
+	out.Messages = append(out.Messages, msgs...)
+	if err != nil {
+		s.fail(dir, out, err)
+	}
+}
+
+func (s *tlsStream) fail(dir int, out *TLSData, err error) {
+	d := &s.dirs[dir]
+	d.broken, d.pending, d.held = true, nil, 0
+	if out.Err == nil {
+		out.Err = err
+	}
+}

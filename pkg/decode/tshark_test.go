@@ -1,0 +1,308 @@
+package decode
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/netdiag/netdiag/pkg/layers"
+	"github.com/netdiag/netdiag/pkg/layers/tlswire"
+)
+
+// tsharkFields are the fields compared with tshark, packet by packet: the
+// protocol stack, addresses, ports, TTLs, TCP sequence numbers (absolute)
+// and flags, ICMP types and codes (the quoted datagram of an ICMP error
+// included, as tshark lists every occurrence), TLS records and handshake
+// messages with SNI and cipher suites, and DNS questions and answers.
+var tsharkFields = []string{
+	"frame.number", "frame.protocols",
+	"eth.src", "eth.dst", "arp.opcode",
+	"ip.src", "ip.dst", "ip.ttl", "ip.proto",
+	"ipv6.src", "ipv6.dst", "ipv6.hlim",
+	"tcp.srcport", "tcp.dstport", "tcp.seq", "tcp.ack", "tcp.flags",
+	"udp.srcport", "udp.dstport",
+	"icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
+	"tls.record.content_type", "tls.record.version", "tls.record.length",
+	"tls.handshake.type", "tls.handshake.extensions_server_name", "tls.handshake.ciphersuite",
+	"dns.id", "dns.flags.response", "dns.qry.name", "dns.qry.type", "dns.a", "dns.aaaa", "dns.flags.rcode",
+}
+
+// TestAgainstTshark compares every committed capture with tshark.
+func TestAgainstTshark(t *testing.T) {
+	requireTshark(t)
+	files, err := filepath.Glob(filepath.Join(captureDir, "*.pcap*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no captures in %s: %v", captureDir, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			compareWithTshark(t, f)
+		})
+	}
+}
+
+func requireTshark(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark is not installed (Debian package tshark)")
+	}
+}
+
+// compareWithTshark decodes path with netdiag and with tshark and fails
+// on the first fields that differ, packet by packet.
+func compareWithTshark(t *testing.T, path string) {
+	t.Helper()
+	want := tsharkRows(t, path)
+	got := ourRows(t, path)
+	if len(got) != len(want) {
+		t.Errorf("%s: netdiag decodes %d packets, tshark %d", path, len(got), len(want))
+	}
+	bad := 0
+	for i := range min(len(got), len(want)) {
+		g, w := strings.Split(got[i], "\t"), strings.Split(want[i], "\t")
+		for j := range tsharkFields {
+			if g[j] != w[j] {
+				t.Errorf("%s packet %d: %s: netdiag %q, tshark %q", filepath.Base(path), i+1, tsharkFields[j], g[j], w[j])
+				bad++
+			}
+		}
+		if bad > 20 {
+			t.Fatal("too many differences")
+		}
+	}
+}
+
+func tsharkRows(t *testing.T, path string) []string {
+	t.Helper()
+	args := []string{"-r", path, "-n", "-o", "tcp.relative_sequence_numbers:FALSE",
+		"-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"}
+	for _, f := range tsharkFields {
+		args = append(args, "-e", f)
+	}
+	cmd := exec.Command("tshark", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tshark %s: %v\n%s", path, err, stderr.String())
+	}
+	var rows []string
+	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		cols := strings.Split(l, "\t")
+		cols[1] = normalizeProtocols(cols[1])
+		if cols[slices.Index(tsharkFields, "tls.record.content_type")] == "" {
+			// tshark shows an empty TLS layer in the first segment of a
+			// record that a later segment completes; the record itself,
+			// like netdiag's, goes with the later segment.
+			cols[1] = strings.TrimSuffix(cols[1], ":tls")
+		}
+		rows = append(rows, strings.Join(cols, "\t"))
+	}
+	return rows
+}
+
+// normalizeProtocols maps tshark's frame.protocols to netdiag's layer
+// names, dropping what netdiag does not show as a layer of its own: the
+// EtherType pseudo-layer, IPv6 extension headers (part of the ipv6
+// layer), undecoded payload ("data", "echo") and the X.509 dissection
+// inside a Certificate.
+func normalizeProtocols(s string) string {
+	var out []string
+	for _, p := range strings.Split(s, ":") {
+		switch {
+		case p == "ethertype", p == "data", p == "echo", strings.HasPrefix(p, "x509"), strings.HasPrefix(p, "ipv6."):
+			continue
+		case p == "ip":
+			p = "ipv4"
+		case p == "tls" && len(out) > 0 && out[len(out)-1] == "tls":
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, ":")
+}
+
+// ourRows decodes path and renders the tsharkFields for each packet.
+func ourRows(t *testing.T, path string) []string {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r, err := NewReader(fh)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	d := NewDecoder(Options{})
+	var rows []string
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		rows = append(rows, fieldRow(d.Decode(rec)))
+	}
+	return rows
+}
+
+// fieldRow renders one frame as tshark -T fields would, in tsharkFields
+// order.
+func fieldRow(f *Frame) string {
+	cols := make(map[string][]string)
+	add := func(k, v string) { cols[k] = append(cols[k], v) }
+	p := &f.Packet
+	var protos []string
+	for _, sp := range p.Layers {
+		name := sp.Type.String()
+		switch name {
+		case "sll2":
+			name = "sll"
+		}
+		protos = append(protos, name)
+	}
+	if f.DNS != nil {
+		protos = append(protos, "dns")
+	}
+	if f.TLS != nil && len(f.TLS.Records) > 0 {
+		protos = append(protos, "tls")
+	}
+	add("frame.protocols", strings.Join(protos, ":"))
+	add("frame.number", strconv.Itoa(f.N))
+	if p.Has(layers.LayerEthernet) {
+		add("eth.src", p.Ethernet.Src.String())
+		add("eth.dst", p.Ethernet.Dst.String())
+	}
+	if p.Has(layers.LayerARP) {
+		add("arp.opcode", strconv.Itoa(int(p.ARP.Operation)))
+	}
+	ipv4 := func(ip *layers.IPv4) {
+		add("ip.src", ip.Src.String())
+		add("ip.dst", ip.Dst.String())
+		add("ip.ttl", strconv.Itoa(int(ip.TTL)))
+		add("ip.proto", strconv.Itoa(int(ip.Protocol)))
+	}
+	ipv6 := func(ip *layers.IPv6) {
+		add("ipv6.src", ip.Src.String())
+		add("ipv6.dst", ip.Dst.String())
+		add("ipv6.hlim", strconv.Itoa(int(ip.HopLimit)))
+	}
+	tcp := func(sp, dp uint16, seq, ack uint32, flags layers.TCPFlags, hasAck bool) {
+		add("tcp.srcport", strconv.Itoa(int(sp)))
+		add("tcp.dstport", strconv.Itoa(int(dp)))
+		add("tcp.seq", strconv.FormatUint(uint64(seq), 10))
+		if hasAck {
+			add("tcp.ack", strconv.FormatUint(uint64(ack), 10))
+			add("tcp.flags", fmt.Sprintf("0x%04x", uint16(flags)))
+		}
+	}
+	udp := func(sp, dp uint16) {
+		add("udp.srcport", strconv.Itoa(int(sp)))
+		add("udp.dstport", strconv.Itoa(int(dp)))
+	}
+	if p.Has(layers.LayerIPv4) {
+		ipv4(&p.IPv4)
+	}
+	if p.Has(layers.LayerIPv6) {
+		ipv6(&p.IPv6)
+	}
+	if p.Has(layers.LayerTCP) {
+		tcp(p.TCP.SrcPort, p.TCP.DstPort, p.TCP.Seq, p.TCP.Ack, p.TCP.Flags, true)
+	}
+	if p.Has(layers.LayerUDP) {
+		udp(p.UDP.SrcPort, p.UDP.DstPort)
+	}
+	var q *layers.Quote
+	if p.Has(layers.LayerICMPv4) {
+		add("icmp.type", strconv.Itoa(int(p.ICMPv4.Type)))
+		add("icmp.code", strconv.Itoa(int(p.ICMPv4.Code)))
+		if p.ICMPv4.IsError() {
+			q = &p.ICMPv4.Quote
+		}
+	}
+	if p.Has(layers.LayerICMPv6) {
+		add("icmpv6.type", strconv.Itoa(int(p.ICMPv6.Type)))
+		add("icmpv6.code", strconv.Itoa(int(p.ICMPv6.Code)))
+		if p.ICMPv6.IsError() {
+			q = &p.ICMPv6.Quote
+		}
+	}
+	if q != nil {
+		switch q.Version {
+		case 4:
+			ipv4(&q.IPv4)
+		case 6:
+			ipv6(&q.IPv6)
+		}
+		switch {
+		case q.Protocol == layers.IPProtocolTCP && q.HasSeq:
+			tcp(q.SrcPort, q.DstPort, q.Seq, q.Ack, q.Flags, q.HasAck)
+		case q.Protocol == layers.IPProtocolUDP && q.HasPorts:
+			udp(q.SrcPort, q.DstPort)
+		case q.Protocol == layers.IPProtocolICMPv4 && q.HasICMP:
+			add("icmp.type", strconv.Itoa(int(q.ICMPType)))
+			add("icmp.code", strconv.Itoa(int(q.ICMPCode)))
+		case q.Protocol == layers.IPProtocolICMPv6 && q.HasICMP:
+			add("icmpv6.type", strconv.Itoa(int(q.ICMPType)))
+			add("icmpv6.code", strconv.Itoa(int(q.ICMPCode)))
+		}
+	}
+	if f.TLS != nil {
+		for _, r := range f.TLS.Records {
+			add("tls.record.content_type", strconv.Itoa(int(r.Type)))
+			add("tls.record.version", fmt.Sprintf("0x%04x", uint16(r.Version)))
+			add("tls.record.length", strconv.Itoa(r.Length))
+		}
+		for _, m := range f.TLS.Messages {
+			add("tls.handshake.type", strconv.Itoa(int(m.Type)))
+			switch x := m.Msg.(type) {
+			case *tlswire.ClientHello:
+				if x.ServerName != "" {
+					add("tls.handshake.extensions_server_name", x.ServerName)
+				}
+				for _, cs := range x.CipherSuites {
+					add("tls.handshake.ciphersuite", fmt.Sprintf("0x%04x", uint16(cs)))
+				}
+			case *tlswire.ServerHello:
+				add("tls.handshake.ciphersuite", fmt.Sprintf("0x%04x", uint16(x.CipherSuite)))
+			}
+		}
+	}
+	if m := f.DNS; m != nil {
+		add("dns.id", fmt.Sprintf("0x%04x", m.ID))
+		add("dns.flags.response", map[bool]string{false: "0", true: "1"}[m.Response])
+		for _, q := range m.Questions {
+			add("dns.qry.name", string(q.Name))
+			add("dns.qry.type", strconv.Itoa(int(q.Type)))
+		}
+		for i := range m.Answers {
+			a := &m.Answers[i]
+			switch a.Type {
+			case 1:
+				add("dns.a", string(a.AppendData(nil)))
+			case 28:
+				add("dns.aaaa", string(a.AppendData(nil)))
+			}
+		}
+		if m.Response {
+			add("dns.flags.rcode", strconv.Itoa(int(m.Rcode)))
+		}
+	}
+	row := make([]string, len(tsharkFields))
+	for i, k := range tsharkFields {
+		row[i] = strings.Join(cols[k], ",")
+	}
+	return strings.Join(row, "\t")
+}
