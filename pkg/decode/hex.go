@@ -161,11 +161,11 @@ func splitOffset(t []byte) (int, []byte, bool) {
 }
 
 // rowBytes reads the bytes of one dump row, written as groups of two or
-// four hex digits, up to the ASCII column if there is one: after "|"
-// (hexdump -C) or after two spaces (tcpdump -X, xxd, Wireshark).
+// four hex digits, up to the ASCII column if there is one: "  |...|"
+// (hexdump -C), or after two spaces (tcpdump -X, xxd, Wireshark).
 func rowBytes(rest []byte) ([]byte, error) {
-	if i := bytes.IndexByte(rest, '|'); i >= 0 {
-		rest = rest[:i]
+	if i := bytes.Index(rest, []byte("  |")); i >= 0 && bytes.HasSuffix(rest, []byte("|")) {
+		rest = rest[:i] // hexdump -C: two spaces inside the hex, ASCII in bars
 	} else if i := bytes.Index(rest, []byte("  ")); i >= 0 {
 		rest = rest[:i]
 	}

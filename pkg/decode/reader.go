@@ -78,9 +78,9 @@ type Reader struct {
 	err     error
 }
 
-// readBufferSize is the read-ahead buffer: large enough for the biggest
-// record libpcap writes, so one packet is usually one copy.
-const readBufferSize = 256 << 10
+// readBufferSize is the read-ahead buffer: large enough that reading a
+// capture costs few system calls, small enough to allocate per file.
+const readBufferSize = 64 << 10
 
 // File-format magic numbers, as the first four bytes appear in the file.
 var (
