@@ -251,7 +251,7 @@ func unwrapPathError(err error) error {
 // output is then flushed after every packet, so that a capture piped in
 // from tcpdump shows packets as they come.
 func liveInput(o *decodeOptions, in io.Reader) bool {
-	if o.File != "-" && o.Hex != "-" {
+	if o.File != "-" {
 		return false
 	}
 	f, ok := in.(*os.File)
@@ -265,11 +265,12 @@ func liveInput(o *decodeOptions, in io.Reader) bool {
 // packetView renders decoded frames in one of the views.
 type packetView interface {
 	frame(f *decode.Frame)
-	// finish ends the output; stats is nil unless --stats.
+	// finish ends the output once every packet is read.
 	finish(sum *decodeSummary)
 }
 
-// decodeSummary is what the run counted, for the final line.
+// decodeSummary is what the run counted, for the final lines; Stats is
+// nil unless --stats.
 type decodeSummary struct {
 	Packets  int
 	Shown    int

@@ -156,7 +156,7 @@ func checksumText(p *Printer, st layers.ChecksumStatus, f *decode.Frame) string 
 	case layers.ChecksumBad:
 		return p.Bad("bad")
 	case layers.ChecksumOffloaded:
-		return "unverified (checksum offload: computed by the sender's network card after capture)"
+		return "unverified (checksum offload: left for the sending network card to fill in)"
 	case layers.ChecksumZero:
 		return "none (zero: the sender did not compute one)"
 	}

@@ -142,9 +142,6 @@ func (t *conversations) all(fn func(*conversation)) {
 	}
 }
 
-// touch notes a packet of a conversation without TCP (UDP).
-func (c *conversation) touch(f *Frame, dir int) { c.last = f.N }
-
 // tcpTrack follows a TCP connection's handshake, close and sequence space.
 type tcpTrack struct {
 	dirs [2]tcpDir

@@ -71,7 +71,7 @@ type Options struct {
 }
 
 // DefaultMaxConversations is Options.MaxConversations when unset.
-const DefaultMaxConversations = 1 << 16
+const DefaultMaxConversations = 8192
 
 // Decoder decodes the packets of one capture, in order, keeping the state
 // that spans packets: conversations and their TLS streams. Its memory is
@@ -149,6 +149,12 @@ func (d *Decoder) tcp(f *Frame) {
 	if d.stats != nil && f.TLS != nil {
 		d.stats.tlsSeen(c, f)
 	}
+	if c.tls != nil && c.tcp.ended() {
+		// Nothing more can complete a record once both sides have closed
+		// or one has reset: let the buffers go now rather than when the
+		// conversation is forgotten.
+		c.tls = nil
+	}
 	if f.TLS == nil && len(p.Payload) > 2 && isDNSPort(src.Port(), dst.Port()) {
 		d.dnsTCP(f, p.Payload)
 	}
@@ -160,7 +166,6 @@ func (d *Decoder) udp(f *Frame) {
 	dst := netip.AddrPortFrom(p.Dst(), p.UDP.DstPort)
 	c, dir := d.convs.lookupUDP(src, dst, f.N)
 	f.Conversation = c.n
-	c.touch(f, dir)
 	if d.stats != nil {
 		d.stats.conversation(c, f, dir)
 	}

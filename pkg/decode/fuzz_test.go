@@ -35,30 +35,40 @@ func FuzzReader(f *testing.F) {
 	})
 }
 
-// FuzzDecode decodes arbitrary frames of every link type as packets of
+// FuzzDecode decodes arbitrary frames of any link type as the packets of
 // one capture, so that the conversation, TLS and DNS state sees hostile
-// sequences too. Seeds are the packets of the lab captures, TLS and DNS
-// included.
+// sequences too: the input is split into frames at the lengths its
+// second argument lists. Seeds are consecutive packets of the lab
+// captures, TLS and DNS included.
 func FuzzDecode(f *testing.F) {
 	for _, name := range []string{"tls-openssl.pcap", "dns.pcapng", "icmp.pcap", "ipv6.pcap"} {
 		recs, err := readAll(f, readCapture(f, name))
 		if err != nil {
 			f.Fatal(err)
 		}
-		for _, r := range recs {
-			f.Add(uint16(r.LinkType), r.Data)
+		for i := 0; i+4 <= len(recs); i += 4 {
+			var data, lens []byte
+			for _, r := range recs[i : i+4] {
+				data = append(data, r.Data...)
+				lens = append(lens, byte(len(r.Data)>>8), byte(len(r.Data)))
+			}
+			f.Add(uint16(recs[i].LinkType), data, lens)
 		}
 	}
-	d := NewDecoder(Options{Stats: true, MaxConversations: 64})
-	n := 0
-	f.Fuzz(func(t *testing.T, lt uint16, data []byte) {
-		n++
-		fr := d.Decode(&Record{N: n, Length: len(data), LinkType: layers.LinkType(lt), Data: data})
-		if fr.DNS != nil {
-			for i := range fr.DNS.Answers {
-				fr.DNS.Answers[i].AppendData(nil)
+	f.Fuzz(func(t *testing.T, lt uint16, data, lens []byte) {
+		d := NewDecoder(Options{Stats: true, MaxConversations: 4})
+		for n := 1; len(lens) >= 2 && len(data) > 0; n++ {
+			size := min(int(lens[0])<<8|int(lens[1]), len(data))
+			lens = lens[2:]
+			fr := d.Decode(&Record{N: n, Length: size, LinkType: layers.LinkType(lt), Data: data[:size]})
+			if fr.DNS != nil {
+				for i := range fr.DNS.Answers {
+					fr.DNS.Answers[i].AppendData(nil)
+				}
 			}
+			data = data[size:]
 		}
+		d.Stats()
 	})
 }
 

@@ -30,9 +30,6 @@ import (
 // the comparison also runs on traffic nobody has seen before.
 var recapture = flag.Bool("recapture", false, "capture the lab traffic again into testdata/decode")
 
-// captureDir is where the committed captures live.
-const captureDir = "../../testdata/decode"
-
 // A labCapture is one committed capture: the traffic made in a fresh lab
 // while tcpdump (or dumpcap) records it on the client.
 type labCapture struct {
@@ -249,10 +246,6 @@ func trafficTCP(t *testing.T, lab *netlab.Lab, _ string) {
 		t.Fatal("port 7003 should be dropped")
 	}
 }
-
-// bulkSize is what the bulk capture transfers: about 120 segments of 536
-// bytes.
-const bulkSize = 64 << 10
 
 func trafficBulk(t *testing.T, lab *netlab.Lab, _ string) {
 	srv := lab.Servers[0]

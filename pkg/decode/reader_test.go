@@ -14,6 +14,9 @@ import (
 	"github.com/netdiag/netdiag/pkg/layers"
 )
 
+// captureDir is where the committed captures live.
+const captureDir = "../../testdata/decode"
+
 func readCapture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(captureDir, name))

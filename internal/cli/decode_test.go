@@ -1,0 +1,330 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden outputs under testdata/decode/golden")
+
+const decodeData = "../../testdata/decode"
+
+// decodeGolden lists the views kept as golden files for each capture.
+var decodeGolden = []struct {
+	capture string
+	views   []string
+}{
+	{"icmp.pcap", []string{"tree", "summary", "json", "stats", "hexdump"}},
+	{"tcp.pcap", []string{"tree", "summary", "json", "stats", "stats.json"}},
+	{"ipv6.pcap", []string{"tree", "summary", "json", "stats"}},
+	{"dns.pcapng", []string{"tree", "summary", "json", "stats"}},
+	{"tls-openssl.pcap", []string{"tree", "summary", "json", "stats", "stats.json"}},
+	{"tls-gnutls.pcap", []string{"tree", "summary", "json", "stats"}},
+	{"any-sll2.pcap", []string{"tree", "summary", "json"}},
+	{"bulk-mss.pcap", []string{"summary", "stats"}},
+}
+
+var viewArgs = map[string][]string{
+	"tree":       nil,
+	"summary":    {"--summary"},
+	"json":       {"--json"},
+	"stats":      {"--stats"},
+	"stats.json": {"--stats", "--json"},
+	"hexdump":    {"-x"},
+}
+
+// TestDecodeGolden compares every view of every capture with its golden
+// file; go test ./internal/cli -run DecodeGolden -update rewrites them.
+func TestDecodeGolden(t *testing.T) {
+	for _, g := range decodeGolden {
+		for _, view := range g.views {
+			t.Run(g.capture+"/"+view, func(t *testing.T) {
+				args := append([]string{"decode"}, viewArgs[view]...)
+				out, errOut, code := runCLI(t, append(args, filepath.Join(decodeData, g.capture))...)
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, errOut)
+				}
+				checkGolden(t, filepath.Join(decodeData, "golden", g.capture+"."+view), out)
+				if strings.HasSuffix(view, "json") {
+					checkJSONLines(t, out)
+				}
+			})
+		}
+	}
+}
+
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Fatalf("%s differs at line %d:\n got %q\nwant %q", path, i+1, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("%s: %d lines, want %d", path, len(gl), len(wl))
+	}
+}
+
+// checkJSONLines checks the NDJSON contract: one object per line, "type"
+// first, the summary last, and the keys the issue names on packets.
+func checkJSONLines(t *testing.T, out string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, `{"type":"`) {
+			t.Fatalf("line %d does not start with the type: %.60s", i+1, l)
+		}
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(l), &obj); err != nil {
+			t.Fatalf("line %d is not JSON: %v\n%s", i+1, err, l)
+		}
+		if i == len(lines)-1 && obj["type"] != "summary" {
+			t.Errorf("the last line is %v, want the summary", obj["type"])
+		}
+		if obj["type"] != "packet" {
+			continue
+		}
+		for _, k := range []string{"n", "time", "length", "layers"} {
+			if _, ok := obj[k]; !ok {
+				t.Fatalf("packet line %d lacks %q", i+1, k)
+			}
+		}
+		for _, l := range obj["layers"].([]any) {
+			layer := l.(map[string]any)
+			need := []string{"name", "pdu", "layer"}
+			switch layer["name"] {
+			case "ipv4":
+				need = append(need, "src", "dst", "ttl", "protocol")
+			case "tcp":
+				need = append(need, "src_port", "dst_port", "seq", "ack", "flags", "window", "options")
+			case "icmp", "icmpv6":
+				need = append(need, "type", "code")
+			case "tls":
+				need = append(need, "records", "messages")
+			}
+			for _, k := range need {
+				if _, ok := layer[k]; !ok {
+					t.Fatalf("line %d: layer %v lacks %q", i+1, layer["name"], k)
+				}
+			}
+		}
+	}
+}
+
+// TestDecodeJSONTLSKeys checks the TLS keys the JSON contract promises on
+// a real handshake: ClientHello's server_name and cipher_suites, and
+// ServerHello's cipher_suite.
+func TestDecodeJSONTLSKeys(t *testing.T) {
+	out, _, code := runCLI(t, "decode", "--json", "--proto", "tls", filepath.Join(decodeData, "tls-openssl.pcap"))
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var sawClient, sawServer bool
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var p struct {
+			Layers []struct {
+				Name     string `json:"name"`
+				Records  []map[string]any
+				Messages []struct {
+					Type         int      `json:"type"`
+					Name         string   `json:"name"`
+					ServerName   string   `json:"server_name"`
+					CipherSuites []string `json:"cipher_suites"`
+					CipherSuite  string   `json:"cipher_suite"`
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(l), &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, layer := range p.Layers {
+			for _, m := range layer.Messages {
+				switch m.Type {
+				case 1:
+					sawClient = true
+					if m.ServerName != "www.lab.test" || len(m.CipherSuites) == 0 {
+						t.Errorf("ClientHello: %+v", m)
+					}
+				case 2:
+					sawServer = true
+					if !strings.HasPrefix(m.CipherSuite, "TLS_") {
+						t.Errorf("ServerHello: %+v", m)
+					}
+				}
+			}
+		}
+	}
+	if !sawClient || !sawServer {
+		t.Errorf("ClientHello seen %v, ServerHello seen %v", sawClient, sawServer)
+	}
+}
+
+func TestDecodeUsageErrors(t *testing.T) {
+	capture := filepath.Join(decodeData, "icmp.pcap")
+	cases := [][]string{
+		{"decode"},
+		{"decode", capture, capture},
+		{"decode", "--hex", "45", capture},
+		{"decode", "--link", "ip", capture},
+		{"decode", "--hex", "45", "--link", "token-ring"},
+		{"decode", "--summary", "--json", capture},
+		{"decode", "--stats", "--summary", capture},
+		{"decode", "--count", "-1", capture},
+		{"decode", "--proto", "carrier-pigeon", capture},
+		{"decode", "--host", "not-an-address", capture},
+		{"decode", "--port", "70000", capture},
+		{"decode", "--conversation", "-2", capture},
+	}
+	for _, args := range cases {
+		_, errOut, code := runCLI(t, args...)
+		if code != 2 || !strings.Contains(errOut, "netdiag: ") {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 with a message", args, code, errOut)
+		}
+	}
+}
+
+func TestDecodeBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pcap, err := os.ReadFile(filepath.Join(decodeData, "tcp.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The records of the capture, to cut and corrupt them.
+	var offs []int
+	for off := 24; off < len(pcap); off += 16 + int(binary.LittleEndian.Uint32(pcap[off+8:])) {
+		offs = append(offs, off)
+	}
+	corrupt := bytes.Clone(pcap)
+	binary.LittleEndian.PutUint32(corrupt[offs[4]+8:], 0x40000000)
+	cut := snapCut(pcap, offs, 60)
+
+	cases := []struct {
+		name       string
+		path       string
+		stdout     int // packets shown
+		stderrHas  []string
+		exitStatus int
+	}{
+		{"not a capture", write("notes.txt", []byte("hello, world\n")), 0, []string{"not a pcap or pcapng file"}, 2},
+		{"missing", filepath.Join(dir, "nope.pcap"), 0, []string{"open ", "no such file"}, 2},
+		{"truncated", write("trunc.pcap", pcap[:offs[6]+30]), 6, []string{"packet 7 at byte offset", "truncated file", "decoded the 6 packets"}, 2},
+		{"corrupt length", write("corrupt.pcap", corrupt), 4, []string{"packet 5 at byte offset", "corrupt capture"}, 2},
+		{"snaplen cut", write("cut.pcap", cut), len(offs), []string{"packet 3 at byte offset", "cut by the snap length (60 of 74 bytes captured)"}, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, "decode", "--summary", c.path)
+			if code != c.exitStatus {
+				t.Errorf("exit %d, want %d", code, c.exitStatus)
+			}
+			if n := strings.Count(out, "\n"); n != c.stdout {
+				t.Errorf("%d packets shown, want %d:\n%s", n, c.stdout, out)
+			}
+			for _, s := range c.stderrHas {
+				if !strings.Contains(errOut, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, errOut)
+				}
+			}
+		})
+	}
+}
+
+// snapCut rewrites a pcap as if captured with a snap length of snap.
+func snapCut(pcap []byte, offs []int, snap int) []byte {
+	out := bytes.Clone(pcap[:24])
+	binary.LittleEndian.PutUint32(out[16:], uint32(snap))
+	for _, off := range offs {
+		caplen := int(binary.LittleEndian.Uint32(pcap[off+8:]))
+		n := min(caplen, snap)
+		hdr := bytes.Clone(pcap[off : off+16])
+		binary.LittleEndian.PutUint32(hdr[8:], uint32(n))
+		out = append(out, hdr...)
+		out = append(out, pcap[off+16:off+16+n]...)
+	}
+	return out
+}
+
+func TestDecodeHex(t *testing.T) {
+	// An ICMP echo request in raw IP, written as plain hex.
+	ping := "450000540001400040017a5ec6120002c612010a0800f7ff00000000"
+	out, errOut, code := runCLI(t, "decode", "--summary", "--link", "ip", "--hex", ping)
+	if code != 0 || !strings.Contains(out, "IP 198.18.0.2 > 198.18.1.10: ICMP echo request, id 0, seq 0") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	dump, err := os.ReadFile(filepath.Join(decodeData, "hex", "tcpdump-xx.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code = Run(context.Background(), []string{"decode", "--hex", "-"}, &Streams{
+		In: bytes.NewReader(dump), Out: &stdout, Err: &stderr, Getenv: func(string) string { return "" },
+	})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	checkGolden(t, filepath.Join(decodeData, "golden", "hex-tcpdump-xx.tree"), stdout.String())
+
+	_, errOut, code = runCLI(t, "decode", "--hex", "not hex at all")
+	if code != 2 || !strings.Contains(errOut, "not a hex dump") {
+		t.Errorf("bad hex: exit %d, %q", code, errOut)
+	}
+}
+
+func TestDecodeFiltersAndCount(t *testing.T) {
+	capture := filepath.Join(decodeData, "tcp.pcap")
+	count := func(args ...string) int {
+		out, errOut, code := runCLI(t, append(append([]string{"decode", "--summary"}, args...), capture)...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errOut)
+		}
+		return strings.Count(out, "\n")
+	}
+	all := count()
+	if n := count("--proto", "arp"); n != 2 {
+		t.Errorf("--proto arp: %d packets, want 2", n)
+	}
+	if n := count("--port", "7001"); n != 8 {
+		t.Errorf("--port 7001: %d packets, want 8", n)
+	}
+	if n := count("--conversation", "1"); n != 10 {
+		t.Errorf("--conversation 1: %d packets, want 10", n)
+	}
+	if n := count("--host", "198.18.1.10", "--proto", "tcp"); n != 22 {
+		t.Errorf("--host --proto: %d packets, want 22", n)
+	}
+	if n := count("-c", "3"); n != 3 || all < 3 {
+		t.Errorf("-c 3: %d packets of %d", n, all)
+	}
+	out, _, _ := runCLI(t, "decode", "--stats", "--port", "7002", capture)
+	if !strings.Contains(out, "1 of 28 packets") && !strings.Contains(out, "2 of 28 packets") {
+		t.Errorf("--stats with a filter should say how many packets it counts:\n%s", out)
+	}
+}
