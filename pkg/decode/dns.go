@@ -124,15 +124,27 @@ func (d *Decoder) dnsTCP(f *Frame, payload []byte) {
 func (p *dnsParser) decode(m *DNSMessage, b []byte) {
 	err := p.g.DecodeFromBytes(b, gopacket.NilDecodeFeedback)
 	g := &p.g
+	if len(b) < 12 {
+		// gopacket stops before the header; show what there is of it.
+		*m = DNSMessage{Questions: m.Questions[:0], Answers: m.Answers[:0], Err: err}
+		if len(b) >= 2 {
+			m.ID = binary.BigEndian.Uint16(b)
+		}
+		if len(b) >= 3 {
+			m.Response, m.Opcode = b[2]&0x80 != 0, b[2]>>3&0xf
+			m.AA, m.TC, m.RD = b[2]&4 != 0, b[2]&2 != 0, b[2]&1 != 0
+		}
+		if len(b) >= 4 {
+			m.RA, m.Rcode = b[3]&0x80 != 0, b[3]&0xf
+		}
+		return
+	}
 	*m = DNSMessage{
 		Questions: m.Questions[:0], Answers: m.Answers[:0],
 		ID: g.ID, Response: g.QR, Opcode: uint8(g.OpCode), Rcode: uint8(g.ResponseCode),
 		AA: g.AA, TC: g.TC, RD: g.RD, RA: g.RA,
 		Authorities: int(g.NSCount), Additionals: int(g.ARCount),
 		Err: err,
-	}
-	if len(b) < 12 {
-		return
 	}
 	for i := range g.Questions {
 		q := &g.Questions[i]

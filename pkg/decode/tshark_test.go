@@ -35,15 +35,21 @@ var tsharkFields = []string{
 	"dns.id", "dns.flags.response", "dns.qry.name", "dns.qry.type", "dns.a", "dns.aaaa", "dns.flags.rcode",
 }
 
-// TestAgainstTshark compares every committed capture with tshark.
+// TestAgainstTshark compares every committed capture with tshark: decode's
+// own, and pkg/layers' (raw IP, Linux cooked v1, VLAN tags, IPv4 options,
+// IPv6 extension headers, MTU errors).
 func TestAgainstTshark(t *testing.T) {
 	requireTshark(t)
-	files, err := filepath.Glob(filepath.Join(captureDir, "*.pcap*"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no captures in %s: %v", captureDir, err)
+	var files []string
+	for _, dir := range []string{captureDir, "../../testdata/layers"} {
+		f, err := filepath.Glob(filepath.Join(dir, "*.pcap*"))
+		if err != nil || len(f) == 0 {
+			t.Fatalf("no captures in %s: %v", dir, err)
+		}
+		files = append(files, f...)
 	}
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
+		t.Run(filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f), func(t *testing.T) {
 			t.Parallel()
 			compareWithTshark(t, f)
 		})
@@ -83,7 +89,10 @@ func compareWithTshark(t *testing.T, path string) {
 
 func tsharkRows(t *testing.T, path string) []string {
 	t.Helper()
+	// netdiag shows each IP fragment as it is (the transport header in
+	// the first), so tshark must not reassemble them either.
 	args := []string{"-r", path, "-n", "-o", "tcp.relative_sequence_numbers:FALSE",
+		"-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
 		"-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"}
 	for _, f := range tsharkFields {
 		args = append(args, "-e", f)
@@ -105,24 +114,37 @@ func tsharkRows(t *testing.T, path string) []string {
 			// like netdiag's, goes with the later segment.
 			cols[1] = strings.TrimSuffix(cols[1], ":tls")
 		}
+		if strings.Contains(cols[1], "icmp:ipv4:") || strings.Contains(cols[1], "icmpv6:ipv6:") {
+			// netdiag decodes the headers an ICMP error quotes, not the
+			// application data after them (tshark tries DNS there).
+			cols[1] = strings.TrimSuffix(cols[1], ":dns")
+			for i, f := range tsharkFields {
+				if strings.HasPrefix(f, "dns.") {
+					cols[i] = ""
+				}
+			}
+		}
 		rows = append(rows, strings.Join(cols, "\t"))
 	}
 	return rows
 }
 
 // normalizeProtocols maps tshark's frame.protocols to netdiag's layer
-// names, dropping what netdiag does not show as a layer of its own: the
-// EtherType pseudo-layer, IPv6 extension headers (part of the ipv6
+// names ("ip" is ipv4; an 802.1ad service tag is a vlan layer too), and
+// drops what netdiag does not show as a layer of its own: the EtherType
+// and raw-IP pseudo-layers, IPv6 extension headers (part of the ipv6
 // layer), undecoded payload ("data", "echo") and the X.509 dissection
 // inside a Certificate.
 func normalizeProtocols(s string) string {
 	var out []string
 	for _, p := range strings.Split(s, ":") {
 		switch {
-		case p == "ethertype", p == "data", p == "echo", strings.HasPrefix(p, "x509"), strings.HasPrefix(p, "ipv6."):
+		case p == "ethertype", p == "raw", p == "data", p == "echo", strings.HasPrefix(p, "x509"), strings.HasPrefix(p, "ipv6."):
 			continue
 		case p == "ip":
 			p = "ipv4"
+		case p == "ieee8021ad":
+			p = "vlan"
 		case p == "tls" && len(out) > 0 && out[len(out)-1] == "tls":
 			continue
 		}
