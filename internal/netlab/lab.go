@@ -66,6 +66,13 @@ const (
 	neighMcastProbe = "3"
 )
 
+// bridgeMAC is the router bridge's own address (locally administered). A
+// bridge whose address is not set takes the lowest address of its ports,
+// so a server added later could change it under the hosts that already
+// know it; their packets to the router, sent to the old address, would be
+// dropped as meant for another host until they look the router up again.
+const bridgeMAC = "02:6e:64:00:00:01"
+
 // New builds the base topology (client, router with bridge, cfg.Servers
 // hosts) and registers its removal with t.Cleanup. It skips the test when
 // the lab cannot run here: not Linux, not root, or ip(8)/nft(8) missing.
@@ -109,7 +116,7 @@ func New(t testing.TB, cfg Config) *Lab {
 	}
 	root = append(root,
 		fmt.Sprintf("link add name eth0 netns %s type veth peer name c0 netns %s", l.Client.Name, l.Router.Name),
-		fmt.Sprintf("link add name br0 netns %s type bridge mcast_snooping 0", l.Router.Name))
+		fmt.Sprintf("link add name br0 netns %s address %s type bridge mcast_snooping 0", l.Router.Name, bridgeMAC))
 	ports := make([]string, len(l.Servers))
 	for i, s := range l.Servers {
 		ports[i] = l.takePort()

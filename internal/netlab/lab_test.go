@@ -79,6 +79,35 @@ func TestAddServer(t *testing.T) {
 	}
 }
 
+// TestBridgeAddressStaysPut plugs a port with a very low MAC address into
+// the router's bridge after the servers have learnt the router's address.
+// A bridge without an address of its own would take the new port's, and
+// the server not sitting behind the port whose address the bridge had
+// used would see its packets to the router dropped.
+func TestBridgeAddressStaysPut(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{Servers: 2})
+	requireTool(t, "ping")
+	pingAll := func(when string) {
+		for _, s := range lab.Servers {
+			for _, a := range []netip.Addr{s.Addr4, s.Addr6} {
+				if out, err := lab.Client.Exec("ping", "-c", "1", "-W", "2", a.String()); err != nil {
+					t.Errorf("%s: ping %s: %v\n%s", when, a, err, out)
+				}
+			}
+		}
+	}
+	pingAll("before")
+	mac := func() string { return strings.Fields(lab.Router.IP(t, "-br", "link", "show", "br0"))[2] }
+	before := mac()
+	lab.Router.IP(t, "link", "add", "low0", "address", "02:00:00:00:00:01", "type", "veth", "peer", "name", "low1")
+	lab.Router.IP(t, "link", "set", "low0", "master", "br0", "up")
+	if after := mac(); after != before {
+		t.Fatalf("the bridge's address changed from %s to %s when a port joined", before, after)
+	}
+	pingAll("after a port joined")
+}
+
 func TestDoRunsInsideTheNamespace(t *testing.T) {
 	t.Parallel()
 	lab := netlab.New(t, netlab.Config{})
