@@ -3,8 +3,10 @@
 package netlab_test
 
 import (
+	"math"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,6 +27,13 @@ func TestResponder(t *testing.T) {
 	ping := func(args ...string) string {
 		out, _ := lab.Client.Exec("ping", args...)
 		return out
+	}
+	// pingAll waits up to 5 s for the replies to n requests 0.2 s apart.
+	// Without -w, iputils ping stops waiting one interval after its last
+	// request once it has seen a reply, so a reply held up by a busy
+	// machine would look lost.
+	pingAll := func(n int, a netip.Addr) string {
+		return ping("-c", strconv.Itoa(n), "-i", "0.2", "-w", "5", a.String())
 	}
 	// Each subtest has a server and a responder of its own, so that they
 	// can run side by side.
@@ -49,7 +58,7 @@ func TestResponder(t *testing.T) {
 		}
 		before := r.Count()
 		for _, a := range []netip.Addr{srv.Addr4, srv.Addr6} {
-			out := ping("-c", "3", "-i", "0.2", "-W", "1", a.String())
+			out := pingAll(3, a)
 			if !strings.Contains(out, "3 packets transmitted, 3 received, 0% packet loss") {
 				t.Errorf("ping %s:\n%s", a, out)
 			}
@@ -72,21 +81,26 @@ func TestResponder(t *testing.T) {
 	t.Run("delay", func(t *testing.T) {
 		srv, _ := start(t, netlab.Always(netlab.Reply{Delay: 50 * time.Millisecond}))
 		for _, a := range []netip.Addr{srv.Addr4, srv.Addr6} {
-			out := ping("-c", "3", "-i", "0.2", "-W", "1", a.String())
+			out := pingAll(5, a)
 			rtts := rttRE.FindAllStringSubmatch(out, -1)
-			if len(rtts) != 3 {
-				t.Fatalf("ping %s: want 3 replies:\n%s", a, out)
+			if len(rtts) != 5 {
+				t.Fatalf("ping %s: want 5 replies:\n%s", a, out)
 			}
 			var seen []string
+			quickest := math.Inf(1)
 			for _, m := range rtts {
 				seen = append(seen, m[1])
+				ms, _ := strconv.ParseFloat(m[1], 64)
+				quickest = min(quickest, ms)
+				if ms < 50 {
+					t.Errorf("ping %s: RTT %v ms, shorter than the delay:\n%s", a, ms, out)
+				}
 			}
 			t.Logf("ping %s RTTs with a 50 ms delay: %s ms", a, strings.Join(seen, ", "))
-			for _, m := range rtts {
-				ms, _ := strconv.ParseFloat(m[1], 64)
-				if ms < 50 || ms > 100 {
-					t.Errorf("ping %s: RTT %v ms, want 50 ms and a little:\n%s", a, ms, out)
-				}
+			// A busy machine may hold a reply up, hardly every one: the
+			// quickest shows the delay itself.
+			if quickest > 60 {
+				t.Errorf("ping %s: quickest RTT %v ms, want 50 ms and a little:\n%s", a, quickest, out)
 			}
 		}
 	})
@@ -96,7 +110,7 @@ func TestResponder(t *testing.T) {
 		for _, a := range []netip.Addr{srv.Addr4, srv.Addr6} {
 			// ping stops at the last reply it waits for, so only the
 			// duplicates of the first request are seen.
-			out := ping("-c", "2", "-i", "0.2", "-W", "1", a.String())
+			out := pingAll(2, a)
 			if strings.Count(out, "icmp_seq=1 ") != 3 || strings.Count(out, "(DUP!)") != 2 || !strings.Contains(out, "2 received, +2 duplicates") {
 				t.Errorf("ping %s: want the first reply three times:\n%s", a, out)
 			}
@@ -112,12 +126,13 @@ func TestResponder(t *testing.T) {
 		for _, c := range []struct {
 			a               netip.Addr
 			filter, tcpdump string
+			wait            string // ping's -w: long enough for a reply that comes
 			pingSays        string
 		}{
-			{srv.Addr4, "icmp[0] == 0", "wrong icmp cksum", "1 received"},
+			{srv.Addr4, "icmp[0] == 0", "wrong icmp cksum", "5", "1 received"},
 			// The client's kernel checks ICMPv6 checksums before any
 			// socket sees the reply, so ping never gets it.
-			{srv.Addr6, "icmp6 and ip6[40] == 129", "bad icmp6 cksum", "0 received"},
+			{srv.Addr6, "icmp6 and ip6[40] == 129", "bad icmp6 cksum", "1", "0 received"},
 		} {
 			dump := lab.Client.Start(t, "tcpdump", "-i", "eth0", "-n", "-vv", "-l", "-c", "1", c.filter)
 			dump.WaitReady(t, func() error {
@@ -126,7 +141,7 @@ func TestResponder(t *testing.T) {
 				}
 				return nil
 			})
-			out := ping("-c", "1", "-W", "1", c.a.String())
+			out := ping("-c", "1", "-w", c.wait, c.a.String())
 			if !strings.Contains(out, c.pingSays) {
 				t.Errorf("ping %s: want %q:\n%s", c.a, c.pingSays, out)
 			}
@@ -147,7 +162,7 @@ func TestResponder(t *testing.T) {
 			if out := ping("-c", "1", "-W", "1", a.String()); !strings.Contains(out, "0 received") {
 				t.Errorf("ping %s took a reply with a foreign identifier:\n%s", a, out)
 			}
-			got, err := echo(t, lab.Client, a, 0, time.Second)
+			got, err := echo(t, lab.Client, a, 0, 3*time.Second)
 			if err != nil || got.ID == 0 {
 				t.Fatalf("%s: %v %v", a, got, err)
 			}
@@ -161,7 +176,7 @@ func TestResponder(t *testing.T) {
 	t.Run("changed payload", func(t *testing.T) {
 		srv, _ := start(t, netlab.Always(netlab.Reply{ChangePayload: true}))
 		for _, a := range []netip.Addr{srv.Addr4, srv.Addr6} {
-			out := ping("-c", "1", "-W", "1", a.String())
+			out := pingAll(1, a)
 			if !strings.Contains(out, "wrong data byte #55") {
 				t.Errorf("ping %s does not see the changed byte:\n%s", a, out)
 			}
@@ -180,20 +195,40 @@ func TestResponder(t *testing.T) {
 	})
 
 	t.Run("drop", func(t *testing.T) {
+		// With -w, ping sends until it has as many replies as -c asks
+		// for, so the lost requests show as gaps in the sequence
+		// whatever the timing.
 		srv, r := start(t, netlab.DropSeqs(netlab.Reply{}, 2))
 		before := r.Count()
-		out := ping("-c", "3", "-i", "0.2", "-W", "1", srv.Addr4.String())
-		if !strings.Contains(out, "3 packets transmitted, 2 received") || strings.Contains(out, "icmp_seq=2 ") {
-			t.Errorf("ping with sequence 2 lost:\n%s", out)
+		out := ping("-c", "2", "-i", "0.2", "-w", "5", srv.Addr4.String())
+		if got := replySeqs(out); !slices.Equal(got, []string{"1", "3"}) {
+			t.Errorf("ping with sequence 2 lost: replies to %v:\n%s", got, out)
 		}
 		got := r.Received()[before:]
-		if len(got) != 3 || !got[1].Reply.Drop || got[0].Reply.Drop || got[2].Reply.Drop {
+		if len(got) < 3 || !got[1].Reply.Drop || got[0].Reply.Drop || got[2].Reply.Drop {
 			t.Errorf("recorded %+v", got)
 		}
 		r.SetPlan(netlab.DropEvery(2, netlab.Reply{}))
-		out = ping("-c", "4", "-i", "0.2", "-W", "1", srv.Addr6.String())
-		if !strings.Contains(out, "4 packets transmitted, 2 received") {
-			t.Errorf("ping with every other request lost:\n%s", out)
+		before = r.Count()
+		out = ping("-c", "2", "-i", "0.2", "-w", "5", srv.Addr6.String())
+		// The responder numbers requests from 0 and loses the odd ones.
+		want := []string{"1", "3"}
+		if before%2 == 1 {
+			want = []string{"2", "4"}
+		}
+		if got := replySeqs(out); !slices.Equal(got, want) {
+			t.Errorf("ping with every other request lost: replies to %v, want %v:\n%s", got, want, out)
 		}
 	})
+}
+
+var seqRE = regexp.MustCompile(`icmp_seq=([0-9]+) `)
+
+// replySeqs lists the sequence numbers of the replies iputils ping printed.
+func replySeqs(out string) []string {
+	var seqs []string
+	for _, m := range seqRE.FindAllStringSubmatch(out, -1) {
+		seqs = append(seqs, m[1])
+	}
+	return seqs
 }
