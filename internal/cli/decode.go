@@ -79,7 +79,7 @@ the problem is reported on stderr with the packet number and byte offset.`,
   netdiag decode --stats capture.pcap
   netdiag decode --conversation 3 capture.pcap
   netdiag decode --json capture.pcap | jq 'select(.type=="packet") | .layers[].name'
-  netdiag decode --hex '4500001c0001000040017cdcc0000201c000020208004d56000100010000'  --link ip`,
+  netdiag decode --link ip --hex 4500001c000100004001edafc6120002c612010a0800f7fd00010001`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if opts.Hex != "" {
 				if len(args) > 0 {
@@ -139,8 +139,8 @@ func (o *decodeOptions) validate(cmd *cobra.Command) error {
 	if o.Stats && (o.Summary || o.Dump) {
 		return usageErrorf(cmd, "--stats prints totals only; it does not combine with --summary or -x")
 	}
-	if o.Summary && o.JSON {
-		return usageErrorf(cmd, "--summary and --json are two different views; choose one")
+	if o.JSON && (o.Summary || o.Dump) {
+		return usageErrorf(cmd, "--json is a view of its own; it does not combine with --summary or -x")
 	}
 	o.filter.Conversation = o.Conversation
 	if o.Protos != "" {

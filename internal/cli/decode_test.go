@@ -189,6 +189,7 @@ func TestDecodeUsageErrors(t *testing.T) {
 		{"decode", "--link", "ip", capture},
 		{"decode", "--hex", "45", "--link", "token-ring"},
 		{"decode", "--summary", "--json", capture},
+		{"decode", "-x", "--json", capture},
 		{"decode", "--stats", "--summary", capture},
 		{"decode", "--count", "-1", capture},
 		{"decode", "--proto", "carrier-pigeon", capture},

@@ -345,3 +345,21 @@ func TestDecodeAllocations(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkDecode reads and decodes a generated capture of the lab
+// traffic (TLS, DNS, bulk TCP, ICMP), one packet per iteration.
+func BenchmarkDecode(b *testing.B) {
+	r, err := NewReader(newEndlessPcap(b, "tls-openssl.pcap", 1<<40))
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := NewDecoder(Options{})
+	b.ReportAllocs()
+	for b.Loop() {
+		rec, err := r.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.Decode(rec)
+	}
+}
