@@ -179,17 +179,19 @@ func appendIPSummary(b []byte, f *decode.Frame) []byte {
 		b = src.AppendTo(b)
 		b = append(b, " > "...)
 		b = dst.AppendTo(b)
-		if p.Fragment {
-			b = append(b, ": fragment"...)
-		}
-		b = append(b, ": ip-proto-"...)
-		var proto layers.IPProtocol
+		b = append(b, ": "...)
+		proto, id, off := p.IPv6.Protocol, p.IPv6.FragID, uint32(p.IPv6.FragOffset)
 		if p.Has(layers.LayerIPv4) {
-			proto = p.IPv4.Protocol
-		} else {
-			proto = p.IPv6.Protocol
+			proto, id, off = p.IPv4.Protocol, uint32(p.IPv4.ID), uint32(p.IPv4.FragOffset)
 		}
-		b = strconv.AppendUint(b, uint64(proto), 10)
+		if p.Fragment {
+			b = append(b, "fragment id "...)
+			b = strconv.AppendUint(b, uint64(id), 10)
+			b = append(b, " offset "...)
+			b = strconv.AppendUint(b, uint64(off)*8, 10)
+			b = append(b, " of "...)
+		}
+		b = append(b, proto.String()...)
 		b = append(b, ", length "...)
 		b = strconv.AppendInt(b, int64(len(p.Payload)), 10)
 	}

@@ -73,7 +73,11 @@ func (v *treeView) frame(f *decode.Frame) {
 		if sp.Quoted {
 			continue
 		}
-		b = v.layerHead(b, layerTitles[sp.Type], sp.Type.TCPIPLayer(), string(sp.Type.PDU()), sp.Start, sp.HeaderEnd)
+		title := layerTitles[sp.Type]
+		if sp.Type == layers.LayerVLAN && vlanAt(p, sp).TPID != layers.EtherTypeVLAN {
+			title = "802.1ad service tag"
+		}
+		b = v.layerHead(b, title, sp.Type.TCPIPLayer(), string(sp.Type.PDU()), sp.Start, sp.HeaderEnd)
 		b = v.layerBody(b, f, sp)
 	}
 	b = v.application(b, f)
