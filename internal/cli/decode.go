@@ -306,8 +306,9 @@ func runDecode(ctx context.Context, opts *decodeOptions, s *Streams, p *Printer)
 	dec := decode.NewDecoder(decode.Options{Stats: opts.Stats})
 	sum := &decodeSummary{}
 	var (
-		readErr  error
-		problems []string
+		readErr     error
+		problems    []string
+		unsupported = map[layers.LinkType]bool{}
 	)
 	for {
 		if sum.Packets&1023 == 0 && ctx.Err() != nil {
@@ -323,6 +324,10 @@ func runDecode(ctx context.Context, opts *decodeOptions, s *Streams, p *Printer)
 		}
 		f := dec.Decode(rec)
 		sum.Packets++
+		if !rec.LinkType.Supported() && !unsupported[rec.LinkType] {
+			unsupported[rec.LinkType] = true
+			p.Warnf("%s: link type %v is not decoded (first: packet %d); -x shows the bytes", name, rec.LinkType, rec.N)
+		}
 		sum.Bytes += int64(f.Length)
 		if f.Cut() {
 			sum.Cut++

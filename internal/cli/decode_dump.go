@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/netdiag/netdiag/pkg/decode"
 	"github.com/netdiag/netdiag/pkg/failure"
+	"github.com/netdiag/netdiag/pkg/layers"
 )
 
 // dumpLabelWidth is the width of the label column of the hex dump.
@@ -99,4 +100,13 @@ func appendDumpRegion(b []byte, indent, label string, data []byte, start, end in
 		b = append(b, '\n')
 	}
 	return b
+}
+
+// decodeErrText says why decoding stopped: the layers error, or for a
+// link type pkg/layers does not decode, which one.
+func decodeErrText(p *layers.Packet) string {
+	if len(p.Layers) == 0 && !p.LinkType.Supported() {
+		return "link type " + p.LinkType.String() + " is not decoded"
+	}
+	return p.Err.Error()
 }

@@ -150,7 +150,7 @@ func appendPacketJSON(b []byte, f *decode.Frame) []byte {
 	}
 	b = append(b, ']')
 	if p.Err != nil {
-		b = jstr(b, "error", p.Err.Error())
+		b = jstr(b, "error", decodeErrText(p))
 		b = jint(b, "error_offset", int64(p.ErrOffset))
 	}
 	return append(b, '}')

@@ -80,7 +80,7 @@ func appendSummary(b []byte, f *decode.Frame) []byte {
 	}
 	if p.Err != nil {
 		b = append(b, " [|"...)
-		b = append(b, p.Err.Error()...)
+		b = append(b, decodeErrText(p)...)
 		b = append(b, ']')
 	}
 	return b

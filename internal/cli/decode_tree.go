@@ -87,7 +87,7 @@ func (v *treeView) frame(f *decode.Frame) {
 		b = append(b, " at byte "...)
 		b = strconv.AppendInt(b, int64(p.ErrOffset), 10)
 		b = append(b, ": "...)
-		b = append(b, p.Err.Error()...)
+		b = append(b, decodeErrText(p)...)
 		b = append(b, '\n')
 	}
 	if f.Cut() {
