@@ -347,7 +347,11 @@ type tcpProbeJSON struct {
 	SACK        *bool    `json:"sack,omitempty"`
 	Timestamps  *bool    `json:"timestamps,omitempty"`
 	KernelRTTMs *float64 `json:"kernel_rtt_ms,omitempty"`
-	Explain     string   `json:"explain"`
+	// Trace mode: what the timeline that follows cannot show.
+	ReceivedBytes     *int   `json:"received_bytes,omitempty"`
+	UnrecordedPackets int    `json:"unrecorded_packets,omitempty"`
+	Unfinished        string `json:"unfinished,omitempty"`
+	Explain           string `json:"explain"`
 }
 
 func (r *tcpRenderer) result(res handshake.Result) {
@@ -380,6 +384,12 @@ func (r *tcpRenderer) result(res handshake.Result) {
 		j.MSS, j.WScale, j.SACK, j.Timestamps = &in.MSS, &in.WScale, &in.SACK, &in.Timestamps
 		ms := Ms(in.RTT)
 		j.KernelRTTMs = &ms
+	}
+	if tr := res.Trace; tr != nil {
+		if res.State == handshake.Open {
+			j.ReceivedBytes = &tr.Received
+		}
+		j.UnrecordedPackets, j.Unfinished = tr.Dropped, tr.Unfinished
 	}
 	r.p.Emit("probe", j)
 	r.p.Detailf("%s\n", r.line(res))

@@ -375,3 +375,27 @@ func TestTCPProbeInterrupted(t *testing.T) {
 		t.Errorf("exit %d: %q", code, b.String())
 	}
 }
+
+// TestTCPProbeTraceNotes: what a trace says besides its packets (bytes
+// received, packets beyond the bound, an unfinished close) reaches JSON
+// as well as text.
+func TestTCPProbeTraceNotes(t *testing.T) {
+	answers := tracedAnswer(true)
+	r := answers[80]
+	r.Trace.Received, r.Trace.Dropped, r.Trace.Unfinished = 3, 2, "the server did not close the connection within 2s"
+	answers[80] = r
+	o := &tcpprobeOptions{Targets: []string{"198.18.1.10:80"}, Trace: true}
+	out, err := runFake(t, true, o, &fakeProber{answers: answers})
+	if err != nil {
+		t.Fatalf("err %v\n%s", err, out)
+	}
+	if want := `"kernel_rtt_ms":0.04,"received_bytes":3,"unrecorded_packets":2,"unfinished":"the server did not close the connection within 2s","explain":`; !strings.Contains(out, want) {
+		t.Errorf("JSON lacks %s:\n%s", want, out)
+	}
+	out, _ = runFake(t, false, o, &fakeProber{answers: answers})
+	for _, want := range []string{"received 3 bytes from the server", "2 more packets not recorded", "the server did not close the connection within 2s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -407,3 +407,50 @@ func TestLabTCPProbeSYN(t *testing.T) {
 		t.Errorf("the server accepted %d connections; a SYN scan must never complete a handshake", n)
 	}
 }
+
+// TestLabTCPProbeTraceServerKeepsOpen waits for a server-first close
+// from a server that never closes: the trace says so, we close after the
+// timeout, and the acknowledgement of our FIN is waited for and checked
+// like any other, so the run still exits 0 for the open port.
+func TestLabTCPProbeTraceServerKeepsOpen(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	srv := lab.Servers[0]
+	// Reads, and keeps the connection open for a while after our FIN.
+	lineServer(t, srv, "tcp4", ":7003", func(c net.Conn) {
+		io.Copy(io.Discard, c)
+		time.Sleep(5 * time.Second)
+	})
+	cap := startCapture(t, lab.Client, "tcp port 7003")
+	start := time.Now()
+	out, errOut, code := runNetdiag(t, lab.Client, nil, "tcpprobe", "--json", "--trace", "--timeout", "1", "--server-close", "--send", "hi", srv.Addr4.String()+":7003")
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("took %v with a 1 s timeout", took)
+	}
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	var (
+		packets []map[string]any
+		checks  []string
+	)
+	for _, l := range jsonLines(t, out) {
+		switch l["type"] {
+		case "probe":
+			if l["state"] != "open" || l["unfinished"] != "the server did not close the connection within 1s" || l["received_bytes"] != 0.0 {
+				t.Errorf("probe %v", l)
+			}
+		case "packet":
+			packets = append(packets, l)
+		case "check":
+			checks = append(checks, l["what"].(string))
+			if l["ok"] != true {
+				t.Errorf("check failed: %v", l)
+			}
+		}
+	}
+	if len(checks) != 3 || !strings.HasPrefix(checks[2], "our FIN") {
+		t.Errorf("checks %q, want the handshake's two and our FIN's", checks)
+	}
+	compareTimeline(t, packets, cap.packets(t, len(packets)), netlab.Client4)
+}

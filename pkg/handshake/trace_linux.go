@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/netdiag/netdiag/pkg/failure"
@@ -96,7 +97,7 @@ func (p *traceProber) converse(ctx context.Context, s *tcpSocket, rec *recorder,
 	defer stop()
 	if len(p.o.Send) > 0 {
 		if _, err := s.file.Write(p.o.Send); err != nil {
-			return 0, "the connection failed while sending: " + err.Error(), ctx.Err()
+			return 0, "the connection failed while sending: " + errnoText(err), ctx.Err()
 		}
 	}
 	if !p.o.ServerClose {
@@ -109,29 +110,52 @@ func (p *traceProber) converse(ctx context.Context, s *tcpSocket, rec *recorder,
 		return int(received), "", ctx.Err()
 	}
 	unfinished := ""
-	if errors.Is(rerr, unix.ECONNRESET) {
-		unfinished = "the server reset the connection"
-	} else if rerr != nil {
+	switch {
+	case errors.Is(rerr, unix.ECONNRESET):
+		s.close()
+		return int(received), "the server reset the connection", nil
+	case rerr != nil:
+		// The server kept the connection open: we close it now, and
+		// wait for the acknowledgement of our FIN as long again.
 		unfinished = fmt.Sprintf("the server did not close the connection within %v", p.o.Timeout)
+		deadline = time.Now().Add(p.o.Timeout)
 	}
 	s.close()
-	if unfinished != "" {
-		return int(received), unfinished, nil
-	}
 	// The last segment of the close may still be on its way: after a
 	// server-first close, the server's ACK of our FIN.
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
-	for !closeSeen(buildTrace(rec.snapshot(), local, remote).Packets) {
+	for {
+		c := closeSeen(buildTrace(rec.snapshot(), local, remote).Packets)
+		// A server that kept the connection open may close it once we
+		// have: its FIN, when it comes, is followed to its ACK too.
+		if c.reset || c.acked[0] && (c.acked[1] || unfinished != "" && !c.fin[1]) {
+			return int(received), unfinished, nil
+		}
 		select {
 		case <-rec.changed:
 		case <-timer.C:
-			return int(received), "the acknowledgement of our FIN did not come in time", nil
+			if unfinished == "" {
+				unfinished = "the acknowledgement of our FIN did not come in time"
+			}
+			return int(received), unfinished, nil
 		case <-ctx.Done():
 			return int(received), "", ctx.Err()
 		}
 	}
-	return int(received), "", nil
+}
+
+// errnoText names the system error in err without Go's wrapping ("write
+// tcp 198.18.1.10:80: "), or says the deadline passed.
+func errnoText(err error) string {
+	var errno unix.Errno
+	switch {
+	case errors.As(err, &errno):
+		return errno.Error()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "timed out"
+	}
+	return err.Error()
 }
 
 func (s *tcpSocket) shutdownWrite() error {
@@ -146,13 +170,19 @@ func (s *tcpSocket) shutdownWrite() error {
 	return serr
 }
 
-// closeSeen reports whether both FINs were sent and each acknowledged,
-// or a reset ended the connection.
-func closeSeen(pk []Packet) bool {
+// closeState is how far the close of a connection got: for our side
+// [0] and theirs [1], whether a FIN was sent and acknowledged, and
+// whether a reset ended the connection.
+type closeState struct {
+	fin, acked [2]bool
+	reset      bool
+}
+
+// closeSeen reads the close from a timeline.
+func closeSeen(pk []Packet) closeState {
 	var (
+		c         closeState
 		finEnd    [2]uint32
-		finSeen   [2]bool
-		finAcked  [2]bool
 		direction = func(d Dir) int {
 			if d == Out {
 				return 0
@@ -166,18 +196,18 @@ func closeSeen(pk []Packet) bool {
 			continue
 		}
 		if p.Flags&tcpRST != 0 {
-			return true
+			c.reset = true
 		}
 		d := direction(p.Dir)
 		other := 1 - d
-		if p.Flags&tcpACK != 0 && finSeen[other] && int32(p.Ack-finEnd[other]) >= 0 {
-			finAcked[other] = true
+		if p.Flags&tcpACK != 0 && c.fin[other] && int32(p.Ack-finEnd[other]) >= 0 {
+			c.acked[other] = true
 		}
-		if p.Flags&tcpFIN != 0 && !finSeen[d] {
-			finSeen[d], finEnd[d] = true, p.Seq+seqLen(p)
+		if p.Flags&tcpFIN != 0 && !c.fin[d] {
+			c.fin[d], finEnd[d] = true, p.Seq+seqLen(p)
 		}
 	}
-	return finAcked[0] && finAcked[1]
+	return c
 }
 
 // buildTrace decodes the recorded packets into the timeline: the TCP
