@@ -174,3 +174,48 @@ func TestLabTCPProbeExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestLabTCPProbeSlowNeighbour gives the client the kernel's default
+// neighbour resolution (three solicitations a second apart), which
+// gives up only after the 1 s timeout: a host on the client's own link
+// that does not answer ARP or neighbour discovery is still reported as
+// an unresolved neighbour, in connect and SYN mode, not as a silent
+// drop.
+func TestLabTCPProbeSlowNeighbour(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	for _, fam := range []string{"ipv4", "ipv6"} {
+		lab.Client.Sysctl(t, "net."+fam+".neigh.eth0.retrans_time_ms", "1000")
+		lab.Client.Sysctl(t, "net."+fam+".neigh.eth0.mcast_solicit", "3")
+	}
+	for _, mode := range []string{"--syn", "--trace", "connect"} {
+		args := []string{"tcpprobe", "--json", "--timeout", "1", netlab.NoNeighbor4.String() + ":80", "[" + netlab.NoNeighbor6.String() + "]:80"}
+		if mode != "connect" {
+			args = append(args, mode)
+		}
+		out, errOut, code := runNetdiag(t, lab.Client, nil, args...)
+		if code != 1 {
+			t.Fatalf("%s: exit %d\n%s%s", mode, code, out, errOut)
+		}
+		probes := 0
+		for _, l := range jsonLines(t, out) {
+			if l["type"] != "probe" {
+				continue
+			}
+			probes++
+			if l["state"] != "unreachable" || l["reason"] != "neighbor-unresolved" || l["wait_ms"] == nil {
+				t.Errorf("%s: %v", mode, l)
+			}
+		}
+		if probes != 2 {
+			t.Errorf("%s: %d probes:\n%s", mode, probes, out)
+		}
+	}
+	// A host behind the router that drops the SYN is still filtered by a
+	// timeout: the router, the next hop, answers ARP.
+	lab.Router.AddFault(t, netlab.Fault{Action: netlab.Drop, Proto: netlab.TCP, Port: 80})
+	out, errOut, code := runNetdiag(t, lab.Client, nil, "tcpprobe", "--json", "--timeout", "1", lab.Servers[0].Addr4.String()+":80")
+	if p := jsonLines(t, out)[0]; code != 1 || p["state"] != "filtered" || p["reason"] != "timeout" {
+		t.Errorf("dropped: exit %d, %v\n%s", code, p, errOut)
+	}
+}

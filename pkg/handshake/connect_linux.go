@@ -187,7 +187,7 @@ func (s *tcpSocket) classify(err error, r *Result) error {
 	case unix.ECONNREFUSED:
 		r.failed(failure.Reset, "")
 	case unix.ETIMEDOUT:
-		r.failed(failure.Timeout, "")
+		r.timedOut("")
 	case unix.ENETUNREACH, unix.EHOSTUNREACH:
 		r.failed(failure.NoRoute, "connect: "+errno.Error())
 	case unix.EACCES, unix.EPERM:

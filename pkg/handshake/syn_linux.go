@@ -350,7 +350,7 @@ func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error
 				continue
 			}
 			r.Waited = time.Since(first)
-			r.failed(failure.Timeout, "no answer to two SYNs")
+			r.timedOut("no answer to two SYNs")
 			return r, nil
 		case <-p.recvDone:
 			return r, failure.Localf(p.recvErr, "tcpprobe --syn: read the packet socket: %v", p.recvErr)
