@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -88,11 +89,17 @@ plus at least 100 ms, 125 ms at least), so --timeout is then an upper bound. A
 host that limits the rate of its resets (FreeBSD and macOS do by default) leaves
 ports unanswered that read as filtered: slow the scan down with --rate.
 
+A firewall that rejects with a TCP reset forges it in the host's name: its port
+reads closed. In SYN and trace mode the TTL of each reset is compared with the
+host's SYN-ACKs, and a note under the host's summary names the resets that came
+from another device.
+
 Targets are HOST:PORT, [IPv6]:PORT, or HOST with -p LIST (22,80,443,8000-8100).
 -c and -i repeat the probes with round-trip statistics like ping.
 
-Exit status: 0 when every probe found its port open, 1 when any did not, 2 for bad
-input, 3 when a name did not resolve, 4 when --trace or --syn lacks the permission.`,
+Exit status: 0 when every probe found its port open (and, with --trace, every check
+held), 1 when any did not, 2 for bad input, 3 when a name did not resolve, 4 when
+--trace or --syn lacks the permission.`,
 		Example: `  netdiag tcpprobe 198.18.1.10:443
   netdiag tcpprobe -p 22,80,443,8000-8100 198.18.1.10
   netdiag tcpprobe [2001:db8::10]:80 db.internal:5432
@@ -298,6 +305,9 @@ type tcpRenderer struct {
 	total   handshake.Stats
 	// badChecks counts trace checks that did not hold.
 	badChecks int
+	// origins gathers the TTLs of SYN-ACKs and resets (SYN and trace
+	// mode) to tell a firewall's resets from the host's.
+	origins handshake.ResetOrigins
 }
 
 func newTCPRenderer(p *Printer, o *tcpprobeOptions, targets []handshake.Target) *tcpRenderer {
@@ -347,6 +357,7 @@ type tcpProbeJSON struct {
 	SACK        *bool    `json:"sack,omitempty"`
 	Timestamps  *bool    `json:"timestamps,omitempty"`
 	KernelRTTMs *float64 `json:"kernel_rtt_ms,omitempty"`
+	TTL         int      `json:"ttl,omitempty"`
 	// Trace mode: what the timeline that follows cannot show.
 	ReceivedBytes     *int   `json:"received_bytes,omitempty"`
 	UnrecordedPackets int    `json:"unrecorded_packets,omitempty"`
@@ -357,6 +368,7 @@ type tcpProbeJSON struct {
 func (r *tcpRenderer) result(res handshake.Result) {
 	r.stats[res.Target].Add(res)
 	r.total.Add(res)
+	r.origins.Add(res)
 
 	j := tcpProbeJSON{
 		Target:  res.Target.Name,
@@ -364,6 +376,7 @@ func (r *tcpRenderer) result(res handshake.Result) {
 		Port:    res.Target.Port,
 		Seq:     res.Seq,
 		State:   string(res.State),
+		TTL:     res.TTL,
 		Explain: res.Explain(),
 	}
 	if res.RTT > 0 {
@@ -504,8 +517,15 @@ func (r *tcpRenderer) summary(elapsed time.Duration) {
 			})
 		}
 	}
+	foreign := r.origins.Foreign()
+	for _, f := range foreign {
+		r.p.Emit("reset_origin", tcpResetOriginJSON{
+			Addr: f.Addr.String(), Ports: f.Ports, TTL: f.TTL, SYNACKTTL: f.SYNACKTTL,
+			HopsCloser: f.HopsCloser(), Explain: resetOriginText(f, len(f.Ports)),
+		})
+	}
 	if !r.p.JSON() {
-		r.textSummary()
+		r.textSummary(foreign)
 	}
 	r.p.Emit("summary", tcpSummaryJSON{
 		Mode: r.o.mode(), Hosts: len(r.hosts), Ports: len(r.targets), Probes: r.total.Sent,
@@ -514,9 +534,64 @@ func (r *tcpRenderer) summary(elapsed time.Duration) {
 	})
 }
 
+// tcpResetOriginJSON is the "reset_origin" object: resets from one
+// address that arrived with another TTL than its SYN-ACKs.
+type tcpResetOriginJSON struct {
+	Addr       string `json:"addr"`
+	Ports      []int  `json:"ports"`
+	TTL        int    `json:"ttl"`
+	SYNACKTTL  int    `json:"synack_ttl"`
+	HopsCloser int    `json:"hops_closer"`
+	Explain    string `json:"explain"`
+}
+
+// resetOriginText says what the TTLs of f mean, listing at most
+// maxPorts ports.
+func resetOriginText(f handshake.ForeignResets, maxPorts int) string {
+	ttl := "TTL"
+	if f.Addr.Is6() {
+		ttl = "hop limit"
+	}
+	n, it := len(f.Ports), "it"
+	if n > 1 {
+		it = "them"
+	}
+	who := fmt.Sprintf("a device %d %s closer than the one that accepted the open ports sent %s, likely a firewall rejecting with TCP resets in the host's name",
+		f.HopsCloser(), plural(f.HopsCloser(), "hop", "hops"), it)
+	if h := -f.HopsCloser(); h > 0 {
+		who = fmt.Sprintf("a device %d %s farther than the one that accepted the open ports sent %s, likely the host behind a proxy or load balancer that answers the open ports itself",
+			h, plural(h, "hop", "hops"), it)
+	}
+	return fmt.Sprintf("the %s from %s %s arrived with %s %d, the SYN-ACKs with %s %d: %s",
+		plural(n, "reset", "resets"), plural(n, "port", "ports"), portRanges(f.Ports, maxPorts), ttl, f.TTL, ttl, f.SYNACKTTL, who)
+}
+
+// portRanges writes ports as a list with runs joined ("81-83,90"),
+// cut after max items with the total.
+func portRanges(ports []int, max int) string {
+	var items []string
+	for i := 0; i < len(ports); {
+		j := i
+		for j+1 < len(ports) && ports[j+1] == ports[j]+1 {
+			j++
+		}
+		if j > i {
+			items = append(items, fmt.Sprintf("%d-%d", ports[i], ports[j]))
+		} else {
+			items = append(items, fmt.Sprint(ports[i]))
+		}
+		i = j + 1
+	}
+	if len(items) > max {
+		return strings.Join(items[:max], ",") + fmt.Sprintf(",… (%d ports)", len(ports))
+	}
+	return strings.Join(items, ",")
+}
+
 // textSummary prints, per host, the count of ports in each state and the
-// open ones; with -c, each port's round-trip statistics like ping's.
-func (r *tcpRenderer) textSummary() {
+// open ones, and what the TTLs say about the origin of resets; with -c,
+// each port's round-trip statistics like ping's.
+func (r *tcpRenderer) textSummary(foreign []handshake.ForeignResets) {
 	for _, host := range r.hosts {
 		var (
 			hs    handshake.Stats
@@ -560,7 +635,22 @@ func (r *tcpRenderer) textSummary() {
 			line += "; open: " + strings.Join(open, ",")
 		}
 		r.p.Printf("%s\n", line)
+		for _, f := range foreign {
+			if r.addrOf(host) == f.Addr {
+				r.p.Printf("    %s %s\n", r.p.Warn("note:"), resetOriginText(f, 20))
+			}
+		}
 	}
+}
+
+// addrOf returns the address behind a host label.
+func (r *tcpRenderer) addrOf(host string) netip.Addr {
+	for _, t := range r.targets {
+		if hostLabel(t) == host {
+			return t.Addr
+		}
+	}
+	return netip.Addr{}
 }
 
 func plural(n int, one, many string) string {

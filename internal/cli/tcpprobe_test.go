@@ -399,3 +399,47 @@ func TestTCPProbeTraceNotes(t *testing.T) {
 		}
 	}
 }
+
+// TestTCPProbeResetOrigin: resets that arrive with another TTL than the
+// host's SYN-ACKs are named, in text under the host's summary and in a
+// reset_origin object before the summary.
+func TestTCPProbeResetOrigin(t *testing.T) {
+	answers := fakeAnswers()
+	withTTL := func(r handshake.Result, ttl int) handshake.Result { r.TTL = ttl; return r }
+	answers[80] = withTTL(answers[80], 63)
+	answers[81] = withTTL(answers[81], 63)
+	for _, p := range []int{85, 86, 87, 90} {
+		answers[p] = withTTL(failedResult(handshake.Closed, failure.Reset, "", 100*time.Microsecond, nil), 64)
+	}
+	o := &tcpprobeOptions{Targets: []string{"198.18.1.10"}, Ports: "80,81,85-87,90", SYN: true}
+	out, _ := runFake(t, false, o, &fakeProber{answers: answers})
+	want := "--- 198.18.1.10: 6 ports probed: 1 open, 5 closed, 0 filtered, 0 unreachable; open: 80\n" +
+		"    note: the resets from ports 85-87,90 arrived with TTL 64, the SYN-ACKs with TTL 63: a device 1 hop closer than the one that accepted the open ports sent them, likely a firewall rejecting with TCP resets in the host's name\n"
+	if !strings.HasSuffix(out, want) {
+		t.Errorf("got\n%s\nwant it to end with\n%s", out, want)
+	}
+	out, _ = runFake(t, true, o, &fakeProber{answers: answers})
+	if want := `{"type":"reset_origin","addr":"198.18.1.10","ports":[85,86,87,90],"ttl":64,"synack_ttl":63,"hops_closer":1,"explain":"the resets from ports 85-87,90 arrived with TTL 64`; !strings.Contains(out, want) {
+		t.Errorf("JSON lacks %s:\n%s", want, out)
+	}
+	if !strings.Contains(out, `"port":81,"seq":0,"state":"closed","layer":"transport","reason":"reset","rtt_ms":0.12,"ttl":63,`) {
+		t.Errorf("probe without its ttl:\n%s", out)
+	}
+}
+
+func TestPortRanges(t *testing.T) {
+	for _, c := range []struct {
+		ports []int
+		max   int
+		want  string
+	}{
+		{[]int{80}, 5, "80"},
+		{[]int{1, 2, 3, 5, 7, 8}, 5, "1-3,5,7-8"},
+		{[]int{9, 8, 7}, 5, "9,8,7"},
+		{[]int{1, 3, 5, 7}, 2, "1,3,… (4 ports)"},
+	} {
+		if got := portRanges(c.ports, c.max); got != c.want {
+			t.Errorf("%v: %q, want %q", c.ports, got, c.want)
+		}
+	}
+}

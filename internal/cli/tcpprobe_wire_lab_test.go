@@ -295,6 +295,7 @@ func TestLabTCPProbeSYN(t *testing.T) {
 	}
 	lab.Router.AddFault(t, netlab.Fault{Action: netlab.Drop, Proto: netlab.TCP, Port: 7004})
 	lab.Router.AddFault(t, netlab.Fault{Action: netlab.RejectAdminProhibited, Proto: netlab.TCP, Port: 7005})
+	lab.Router.AddFault(t, netlab.Fault{Action: netlab.RejectTCPReset, Proto: netlab.TCP, Port: 7006})
 	netlab.Netdiag(t) // built before the scan is timed
 
 	for _, addr := range []netip.Addr{srv.Addr4, srv.Addr6} {
@@ -336,10 +337,22 @@ func TestLabTCPProbeSYN(t *testing.T) {
 			if wait, ok := p["wait_ms"].(float64); reason == "timeout" && (!ok || wait > 1000) {
 				t.Errorf("%s port %d: waited %v ms, want at most the 1 s timeout", addr, port, p["wait_ms"])
 			}
+			// The host is one hop away, the router's forged reset none.
+			wantTTL := 63.0
+			switch port {
+			case 7004, 7005:
+				wantTTL = 0
+			case 7006:
+				wantTTL = 64
+			}
+			if ttl, _ := p["ttl"].(float64); ttl != wantTTL {
+				t.Errorf("%s port %d: ttl %v, want %v", addr, port, p["ttl"], wantTTL)
+			}
 		}
 		if s := lines[len(lines)-1]; s["mode"] != "syn" || s["open"] != 3.0 || s["closed"] != 6.0 || s["filtered"] != 2.0 {
 			t.Errorf("%s: summary %v", addr, s)
 		}
+		checkResetOrigin(t, lines, addr)
 
 		// 11 SYNs and one retransmission; 6 resets from closed ports; 3
 		// SYN-ACKs, each answered by two resets.
@@ -405,6 +418,39 @@ func TestLabTCPProbeSYN(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if n := accepted.Load(); n != 0 {
 		t.Errorf("the server accepted %d connections; a SYN scan must never complete a handshake", n)
+	}
+
+	// Trace mode reads the same evidence from its timelines.
+	for _, addr := range []netip.Addr{srv.Addr4, srv.Addr6} {
+		out, errOut, code := runNetdiag(t, lab.Client, nil, "tcpprobe", "--trace", "--json", "-p", "7001,7006,7009", addr.String())
+		if code != 1 {
+			t.Fatalf("trace %s: exit %d\n%s%s", addr, code, out, errOut)
+		}
+		checkResetOrigin(t, jsonLines(t, out), addr)
+	}
+}
+
+// checkResetOrigin finds, among a run's lines, the one reset_origin
+// object, naming the router's forged reset of port 7006 (TTL 64) against
+// the host's SYN-ACKs one hop away (63).
+func checkResetOrigin(t *testing.T, lines []map[string]any, addr netip.Addr) {
+	t.Helper()
+	var found []map[string]any
+	for _, l := range lines {
+		if l["type"] == "reset_origin" {
+			found = append(found, l)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%s: %d reset_origin objects, want 1", addr, len(found))
+	}
+	o := found[0]
+	ports, _ := o["ports"].([]any)
+	if o["addr"] != addr.String() || len(ports) != 1 || ports[0] != 7006.0 || o["ttl"] != 64.0 || o["synack_ttl"] != 63.0 || o["hops_closer"] != 1.0 {
+		t.Errorf("%s: reset_origin %v", addr, o)
+	}
+	if last := lines[len(lines)-1]; last["type"] != "summary" {
+		t.Errorf("%s: the last line is %v, not the summary", addr, last["type"])
 	}
 }
 

@@ -24,6 +24,7 @@ type tcpPacketJSON struct {
 	Win      uint16   `json:"win"`
 	Len      int      `json:"len"`
 	Options  []string `json:"options"`
+	TTL      int      `json:"ttl,omitempty"`
 	ICMPType *uint8   `json:"icmp_type,omitempty"`
 	ICMPCode *uint8   `json:"icmp_code,omitempty"`
 	From     string   `json:"from,omitempty"`
@@ -50,7 +51,7 @@ func (r *tcpRenderer) trace(res handshake.Result) {
 			Target: t.Name, Addr: t.Addr.String(), Port: t.Port, Probe: res.Seq,
 			Dir: string(p.Dir), TMs: Ms(p.T), Flags: p.Flags.String(),
 			Seq: p.Seq, Ack: p.Ack, RelSeq: p.RelSeq, RelAck: p.RelAck, Win: p.Window, Len: p.Len,
-			Options: p.Options,
+			Options: p.Options, TTL: p.TTL,
 		}
 		if j.Options == nil {
 			j.Options = []string{}

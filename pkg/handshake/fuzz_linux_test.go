@@ -56,7 +56,7 @@ func FuzzBuildTrace(f *testing.F) {
 			}
 			tr.analyze()
 			closeSeen(tr.Packets)
-			tr.answerTime()
+			tr.answer()
 		}
 	})
 }
@@ -115,7 +115,7 @@ func TestSYNHandleMatchesSeeds(t *testing.T) {
 	p.handle(rawPacket{data: synAck4, pkttype: unix.PACKET_HOST}, &pkt)
 	select {
 	case a := <-p.waiters[k]:
-		if !a.flags.Has(tcpSYN|tcpACK) || a.theirSeq != 2895405602 {
+		if !a.flags.Has(tcpSYN|tcpACK) || a.theirSeq != 2895405602 || a.ttl != 63 {
 			t.Errorf("answer %+v", a)
 		}
 	default:
@@ -169,8 +169,11 @@ func TestBuildTraceFromCapture(t *testing.T) {
 	if synAck.Dir != In || synAck.Flags != tcpSYN|tcpACK || synAck.Ack != 563120476 || synAck.T != 41*time.Microsecond {
 		t.Errorf("SYN-ACK %+v", synAck)
 	}
-	if rtt, ok := tr.answerTime(); !ok || rtt != 41*time.Microsecond {
-		t.Errorf("answer time %v %v", rtt, ok)
+	if a, rtt, ok := tr.answer(); !ok || rtt != 41*time.Microsecond || a.TTL != 63 {
+		t.Errorf("answer %+v after %v %v; want the SYN-ACK after 41µs, TTL 63", a, rtt, ok)
+	}
+	if syn.TTL != 64 {
+		t.Errorf("SYN TTL %d, want 64", syn.TTL)
 	}
 
 	icmpLocal := netip.MustParseAddrPort("198.18.0.2:40168")

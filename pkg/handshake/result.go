@@ -87,6 +87,10 @@ type Result struct {
 	// Waited is how long a probe that got no answer waited before
 	// calling the port filtered; zero when an answer came.
 	Waited time.Duration
+	// TTL is the TTL (IPv4) or hop limit (IPv6) with which the SYN-ACK
+	// or reset that decided the state arrived, in SYN and trace mode;
+	// zero otherwise. See ResetOrigins.
+	TTL int
 	// ICMP is the ICMP error behind a filtered or unreachable state.
 	ICMP *ICMPError
 	// Info is set for open ports in connect and trace mode.

@@ -58,6 +58,7 @@ type synAnswer struct {
 	t        time.Time
 	flags    layers.TCPFlags
 	theirSeq uint32
+	ttl      int // of a SYN-ACK or reset
 	icmp     *ICMPError
 }
 
@@ -202,7 +203,7 @@ func (p *synProber) handle(rp rawPacket, pkt *layers.Packet) {
 		if tcp.DstPort != p.port || tcp.Flags&tcpACK == 0 || tcp.Flags&(tcpSYN|tcpRST) == 0 {
 			return
 		}
-		p.deliver(synKey{pkt.Src(), tcp.SrcPort, tcp.Ack - 1}, synAnswer{t: rp.t, flags: tcp.Flags, theirSeq: tcp.Seq})
+		p.deliver(synKey{pkt.Src(), tcp.SrcPort, tcp.Ack - 1}, synAnswer{t: rp.t, flags: tcp.Flags, theirSeq: tcp.Seq, ttl: ipTTL(pkt)})
 	case pkt.Has(layers.LayerICMPv4) || pkt.Has(layers.LayerICMPv6):
 		e, q, ok := icmpError(pkt)
 		if !ok || q.Protocol != layers.IPProtocolTCP || !q.HasPorts || q.SrcPort != p.port {
@@ -367,8 +368,9 @@ func (p *synProber) answer(a synAnswer, src, dst netip.Addr, k synKey, r *Result
 		r.fromICMP(a.icmp, isLocalAddr(a.icmp.From, localAddrs()))
 	case a.flags&tcpRST != 0:
 		r.failed(failure.Reset, "")
+		r.TTL = a.ttl
 	default:
-		r.State = Open
+		r.State, r.TTL = Open, a.ttl
 		rst, err := buildSegment(src.WithZone(""), k.addr, p.port, k.port, k.isn+1, 0, tcpRST)
 		if err != nil {
 			return failure.Localf(err, "tcpprobe --syn: build the reset: %v", err)

@@ -68,6 +68,9 @@ type Packet struct {
 	Options []string
 	// Len is the number of payload bytes.
 	Len int
+	// TTL is the IPv4 TTL or IPv6 hop limit the packet crossed the
+	// interface with (for an ICMP error, the error's own).
+	TTL int
 	// ICMP is set, and the TCP fields are those of the quoted SYN, when
 	// the packet is an ICMP error about this connection.
 	ICMP *ICMPError

@@ -77,8 +77,11 @@ func (p *traceProber) Probe(ctx context.Context, t Target, seq int) (Result, err
 	tr.Dropped, tr.Received, tr.Unfinished = dropped, received, unfinished
 	tr.analyze()
 	r.Trace = tr
-	if rtt, ok := tr.answerTime(); ok {
+	if a, rtt, ok := tr.answer(); ok {
 		r.RTT = rtt
+		if a.ICMP == nil {
+			r.TTL = a.TTL
+		}
 	}
 	return r, nil
 }
@@ -263,6 +266,7 @@ func buildTrace(raw []rawPacket, local, remote netip.AddrPort) *Trace {
 		default:
 			continue
 		}
+		p.TTL = ipTTL(&pkt)
 		if first.IsZero() {
 			first = rp.t
 		}
@@ -285,16 +289,29 @@ func icmpError(pkt *layers.Packet) (*ICMPError, *layers.Quote, bool) {
 	return nil, nil, false
 }
 
-// answerTime is the time from our first SYN to the packet that answered
-// it (SYN-ACK, reset or ICMP error), as the interface saw them.
-func (t *Trace) answerTime() (time.Duration, bool) {
+// answer returns the packet that answered our first SYN (SYN-ACK, reset
+// or ICMP error) and the time between them as the interface saw them.
+func (t *Trace) answer() (*Packet, time.Duration, bool) {
 	if len(t.Packets) == 0 || t.Packets[0].Dir != Out || t.Packets[0].Flags&tcpSYN == 0 {
-		return 0, false
+		return nil, 0, false
 	}
-	for _, p := range t.Packets[1:] {
+	for i := 1; i < len(t.Packets); i++ {
+		p := &t.Packets[i]
 		if p.Dir == In && (p.ICMP != nil || p.Flags.Has(tcpSYN|tcpACK) || p.Flags&tcpRST != 0) {
-			return p.T - t.Packets[0].T, true
+			return p, p.T - t.Packets[0].T, true
 		}
 	}
-	return 0, false
+	return nil, 0, false
+}
+
+// ipTTL returns the TTL or hop limit of the outer IP header; 0 when the
+// packet has none.
+func ipTTL(pkt *layers.Packet) int {
+	switch {
+	case pkt.Has(layers.LayerIPv4):
+		return int(pkt.IPv4.TTL)
+	case pkt.Has(layers.LayerIPv6):
+		return int(pkt.IPv6.HopLimit)
+	}
+	return 0
 }
