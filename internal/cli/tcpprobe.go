@@ -116,7 +116,13 @@ held), 1 when any did not, 2 for bad input, 3 when a name did not resolve, 4 whe
 			if err := opts.validate(cmd); err != nil {
 				return err
 			}
-			return runTCPProbe(a.ctx, opts, a.printer())
+			p := a.printer()
+			if most := opts.maxParallel(openFileLimit()); opts.Parallel > most {
+				p.Warnf("--parallel %d lowered to %d: each probe holds %s, and the limit on open files (ulimit -n) is %d",
+					opts.Parallel, most, plural(opts.socketsPerProbe(), "a socket", "two sockets"), openFileLimit())
+				opts.Parallel = most
+			}
+			return runTCPProbe(a.ctx, opts, p)
 		},
 	}
 	f := cmd.Flags()
@@ -156,6 +162,33 @@ func (o *tcpprobeOptions) validate(cmd *cobra.Command) error {
 		}
 	}
 	return nil
+}
+
+// fdReserve is the number of open files kept free for everything but
+// the probes in flight: standard streams, resolver, raw sockets.
+const fdReserve = 64
+
+// socketsPerProbe is how many sockets a probe in flight holds: none
+// of its own in SYN mode, one in connect mode, two (with the packet
+// socket) in trace mode.
+func (o *tcpprobeOptions) socketsPerProbe() int {
+	switch {
+	case o.SYN:
+		return 0
+	case o.Trace:
+		return 2
+	}
+	return 1
+}
+
+// maxParallel is the most probes that may be in flight under an
+// open-file limit (0: none known).
+func (o *tcpprobeOptions) maxParallel(limit int) int {
+	n := o.socketsPerProbe()
+	if limit <= 0 || n == 0 {
+		return o.Parallel
+	}
+	return max((limit-fdReserve)/n, 1)
 }
 
 // tcpTarget is one HOST argument with the ports to probe on it.

@@ -443,3 +443,21 @@ func TestPortRanges(t *testing.T) {
 		}
 	}
 }
+
+func TestTCPProbeMaxParallel(t *testing.T) {
+	for _, c := range []struct {
+		o     tcpprobeOptions
+		limit int
+		want  int
+	}{
+		{tcpprobeOptions{Parallel: 100000}, 1024, 960},
+		{tcpprobeOptions{Parallel: 100000, Trace: true}, 1024, 480},
+		{tcpprobeOptions{Parallel: 100000, SYN: true}, 1024, 100000},
+		{tcpprobeOptions{Parallel: 100000}, 0, 100000},
+		{tcpprobeOptions{Parallel: 5}, 10, 1},
+	} {
+		if got := c.o.maxParallel(c.limit); got != c.want {
+			t.Errorf("%+v under %d: %d, want %d", c.o, c.limit, got, c.want)
+		}
+	}
+}
