@@ -62,6 +62,8 @@ type recordConn struct {
 	// first is true until the first record arrives: a bad header then
 	// means the server does not speak TLS at all.
 	first bool
+	// closeSent: our close_notify is on its way; nothing may follow it.
+	closeSent bool
 }
 
 func newRecordConn(c net.Conn, start time.Time, step time.Duration, deadline time.Time, maxMessage int, now func() time.Time) *recordConn {
@@ -137,10 +139,23 @@ func (r *recordConn) sendAlert(d tlswire.AlertDescription) {
 	a := tlswire.Alert{Level: tlswire.AlertFatal, Description: d}
 	if d == tlswire.AlertCloseNotify {
 		a.Level = tlswire.AlertWarning
+		r.closeSent = true
 	}
 	if r.queue(tlswire.ContentAlert, a.Marshal(), Event{Type: "Alert", Bytes: 2, Alert: &a}) == nil {
 		_ = r.flush()
 	}
+}
+
+// closeGracefully hangs up, first sending close_notify when the handshake
+// got as far as protecting our records. OpenSSL treats a peer that
+// vanishes without close_notify as a fatal error and drops the session
+// from its cache, so an abrupt close would make the server forget the
+// very session the probe is about to resume by ID.
+func (r *recordConn) closeGracefully() {
+	if r.out != nil && !r.closeSent {
+		r.sendAlert(tlswire.AlertCloseNotify)
+	}
+	_ = r.conn.Close()
 }
 
 // readRecord reads and unprotects one record.

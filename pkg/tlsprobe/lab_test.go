@@ -328,6 +328,20 @@ func TestLabResumptionVariants(t *testing.T) {
 	if res.Healthy || res.Failure == nil || res.Failure.Reason != failure.Threshold {
 		t.Errorf("--require-resumption id without a cache: %v", res.Failure)
 	}
+
+	// With -www s_server reads a request after the handshake, and OpenSSL
+	// drops a session whose peer hangs up without close_notify: the probe
+	// must close politely or it never resumes by ID. The ID comes from the
+	// main handshake when there are no tickets, else from a second one.
+	for _, args := range [][]string{{"-www", "-no_ticket"}, {"-www"}} {
+		addr := l.openssl(t, append(l.rsaServer(t), args...)...)
+		o := l.options("server.test")
+		o.Checks.RequireResumption = "id"
+		res := Probe(context.Background(), "server.test", addr, o)
+		if !res.Healthy || res.Resumption == nil || !res.Resumption.SessionID.Resumed {
+			t.Errorf("s_server %v: failure %v, resumption %+v", args, res.Failure, res.Resumption)
+		}
+	}
 }
 
 func TestLabKeyExchanges(t *testing.T) {

@@ -217,7 +217,7 @@ func Probe(ctx context.Context, target string, addr netip.AddrPort, opts Options
 			res.HTTP = httpHead(st.rc, hostHeader(o.ServerName, addr), o.HTTPPath, o.Now)
 			res.Messages = st.rc.events
 		}
-		_ = st.rc.conn.Close()
+		st.rc.closeGracefully()
 	case refusesTLS12(err):
 		// The server will not do TLS 1.2; see whether it does TLS 1.3
 		// and check its certificate that way.

@@ -38,7 +38,7 @@ func (p *prober) resumption(ctx context.Context, st *handshakeState) *Resumption
 			r.SessionID = ResumeResult{Detail: "the handshake to obtain a session ID failed: " + err.Error()}
 			return r
 		}
-		_ = st2.rc.conn.Close()
+		st2.rc.closeGracefully()
 		idSession = st2.sessionForResumption()
 	}
 	if len(idSession.id) == 0 {
@@ -61,7 +61,7 @@ func (p *prober) resume(ctx context.Context, s *session, how string) ResumeResul
 	cfg.stopUnlessResumed = true
 	st, err := runHandshake(ctx, cfg)
 	if st.rc != nil {
-		_ = st.rc.conn.Close()
+		st.rc.closeGracefully()
 	}
 	switch {
 	case err != nil:
