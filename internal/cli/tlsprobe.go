@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"strings"
@@ -161,6 +163,8 @@ func (o *tlsprobeOptions) validate(cmd *cobra.Command) error {
 		return usageErrorf(cmd, "--http PATH must start with /, got %q", o.Path)
 	case strings.ContainsAny(o.Path, " \r\n"):
 		return usageErrorf(cmd, "--http PATH must not contain spaces or line breaks")
+	case strings.Contains(o.Target, "/"):
+		return usageErrorf(cmd, "%q is not HOST[:PORT]: give the host alone, and a path with --http PATH", o.Target)
 	}
 	if o.ExpectVersion != "" {
 		if _, err := tlswire.ParseVersion(o.ExpectVersion); err != nil {
@@ -171,7 +175,7 @@ func (o *tlsprobeOptions) validate(cmd *cobra.Command) error {
 }
 
 // libOptions turns the command line into the library's options.
-func (o *tlsprobeOptions) libOptions(host string, addr netip.Addr) (tlsprobe.Options, error) {
+func (o *tlsprobeOptions) libOptions(host string, addr netip.Addr) tlsprobe.Options {
 	lo := tlsprobe.Options{
 		StepTimeout: o.Timeout,
 		Timeout:     o.MaxTime,
@@ -197,24 +201,37 @@ func (o *tlsprobeOptions) libOptions(host string, addr netip.Addr) (tlsprobe.Opt
 	case host != addr.String() && host != addr.WithZone("").String():
 		lo.ServerName = host
 	}
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return lo, failure.Inputf("--ca: %v", err)
+	return lo
+}
+
+// loadRoots reads the --ca file.
+func loadRoots(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return lo, failure.Inputf("--ca: %s holds no PEM certificate", o.CAFile)
-		}
-		lo.Roots = pool
+		return nil, failure.Inputf("--ca: cannot read %s: %v", path, err)
 	}
-	return lo, nil
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, failure.Inputf("--ca: %s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 func runTLSProbe(ctx context.Context, o *tlsprobeOptions, p *Printer) error {
 	host, port, err := resolve.SplitHostPort(o.Target, 443)
 	if err != nil {
 		return err
+	}
+	// Input errors come before any lookup or connection.
+	var roots *x509.CertPool
+	if o.CAFile != "" {
+		if roots, err = loadRoots(o.CAFile); err != nil {
+			return err
+		}
 	}
 	r := o.resolver
 	if r == nil {
@@ -225,10 +242,8 @@ func runTLSProbe(ctx context.Context, o *tlsprobeOptions, p *Printer) error {
 		return fmt.Errorf("tlsprobe: %w", err)
 	}
 	addr := netip.AddrPortFrom(addrs[0], uint16(port))
-	lo, err := o.libOptions(host, addrs[0])
-	if err != nil {
-		return err
-	}
+	lo := o.libOptions(host, addrs[0])
+	lo.Roots = roots
 	var bar *Progress
 	if o.Enum {
 		bar = p.Progress("enumerating", 0)

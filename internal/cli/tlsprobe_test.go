@@ -36,7 +36,10 @@ func TestTLSProbeBadInput(t *testing.T) {
 		{[]string{"tlsprobe", "--min-days", "-3", "127.0.0.1"}, "--min-days"},
 		{[]string{"tlsprobe", "--http=health", "127.0.0.1"}, "must start with /"},
 		{[]string{"tlsprobe", "--max-time", "0", "127.0.0.1"}, "--max-time"},
-		{[]string{"tlsprobe", "--ca", "/nonexistent/ca.pem", "127.0.0.1"}, "--ca"},
+		{[]string{"tlsprobe", "--ca", "/nonexistent/ca.pem", "127.0.0.1"}, "--ca: cannot read /nonexistent/ca.pem: no such file or directory"},
+		{[]string{"tlsprobe", "--ca", os.TempDir(), "127.0.0.1"}, "is a directory"},
+		{[]string{"tlsprobe", "https://a.test/health"}, "not HOST[:PORT]"},
+		{[]string{"tlsprobe", "a.test/health"}, "--http PATH"},
 		{[]string{"tlsprobe", "-6", "127.0.0.1"}, "not an IPv6 address"},
 	}
 	for _, c := range cases {
