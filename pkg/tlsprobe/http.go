@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
@@ -27,7 +30,7 @@ func httpHead(rc *recordConn, host, path string, now func() time.Time) *HTTPResu
 	}
 	sent := now()
 	if err := rc.flush(); err != nil {
-		res.Error = "send request: " + err.Error()
+		res.Error = "send request: " + httpFailure(err, rc.step)
 		return res
 	}
 	if err := rc.beginStep(); err != nil {
@@ -41,7 +44,7 @@ func httpHead(rc *recordConn, host, path string, now func() time.Time) *HTTPResu
 			if errors.Is(err, io.EOF) && len(head) > 0 {
 				break
 			}
-			res.Error = "read response: " + err.Error()
+			res.Error = "read response: " + httpFailure(err, rc.step)
 			return res
 		}
 		if res.Elapsed == 0 {
@@ -56,6 +59,21 @@ func httpHead(rc *recordConn, host, path string, now func() time.Time) *HTTPResu
 	rc.sendAlert(tlswire.AlertCloseNotify)
 	parseHTTPHead(res, head)
 	return res
+}
+
+// httpFailure says in words why the request or its answer failed.
+func httpFailure(err error, step time.Duration) string {
+	var ne net.Error
+	var alert *tlswire.AlertError
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "no answer within " + step.String()
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "the server closed the connection without answering"
+	case errors.As(err, &alert):
+		return "the server sent alert " + alert.Alert.String()
+	}
+	return err.Error()
 }
 
 func parseHTTPHead(res *HTTPResult, head []byte) {

@@ -3,6 +3,7 @@ package tlsprobe
 import (
 	"context"
 	"crypto/tls"
+	"net"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netdiag/netdiag/pkg/failure"
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
 )
 
@@ -256,5 +258,38 @@ func TestInteropTLS13Only(t *testing.T) {
 	res = Probe(context.Background(), "server.test", addr, o)
 	if res.Failure == nil || res.Failure.Reason != "tls-protocol-version" {
 		t.Errorf("--expect-version 1.2: %v", res.Failure)
+	}
+}
+
+// TestHTTPFailuresInWords: a server that never answers the HEAD request
+// and one that hangs up instead are told in words, not as socket errors.
+func TestHTTPFailuresInWords(t *testing.T) {
+	p := newPKI(t)
+	cfg := &tls.Config{Certificates: []tls.Certificate{p.leaf(t, leafSpec{})}, MaxVersion: tls.VersionTLS12}
+	silent := serveTLS(t, cfg)
+	hangsUp := serveRaw(t, func(c net.Conn) {
+		tc := tls.Server(c, cfg)
+		_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
+		if tc.Handshake() == nil {
+			_ = tc.Close()
+		}
+	})
+	cases := []struct {
+		addr netip.AddrPort
+		want string
+	}{
+		{silent, "read response: no answer within 300ms"},
+		{hangsUp, "read response: the server closed the connection without answering"},
+	}
+	for _, c := range cases {
+		o := quickOptions(p)
+		o.HTTP, o.StepTimeout = true, 300*time.Millisecond
+		res := Probe(context.Background(), "server.test", c.addr, o)
+		if res.HTTP == nil || res.HTTP.Error != c.want {
+			t.Errorf("HTTP %+v, want error %q", res.HTTP, c.want)
+		}
+		if res.Healthy || res.Failure == nil || res.Failure.Reason != failure.NoResponse {
+			t.Errorf("failure %v", res.Failure)
+		}
 	}
 }
