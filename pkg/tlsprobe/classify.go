@@ -36,7 +36,10 @@ func classify(err error) *failure.Failure {
 		if alert.Alert.Description == tlswire.AlertProtocolVersion {
 			return failure.New(failure.TLSProtocolVersion, "the server answered with alert "+alert.Alert.String())
 		}
-		return failure.New(failure.TLSAlert, "the server sent alert "+alert.Alert.String()+" ("+detail+")")
+		if alert.Alert.Description == tlswire.AlertUnrecognizedName {
+			detail += ": the server does not serve the name sent as SNI"
+		}
+		return failure.New(failure.TLSAlert, detail)
 	case errors.As(err, &version):
 		return failure.New(failure.TLSProtocolVersion, version.Error())
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
