@@ -118,7 +118,7 @@ held; 1 otherwise; 2 for bad input; 3 when the name did not resolve.`,
 	f.StringVar(&opts.Path, "http", "", "after the handshake, send HEAD `PATH` (default /) and show the HTTP status")
 	f.Lookup("http").NoOptDefVal = "/"
 	f.BoolVar(&opts.Enum, "enum", false, "enumerate the accepted protocol versions and cipher suites")
-	f.IntVar(&opts.Workers, "parallel", 0, "connections in flight during --enum (default 16)")
+	f.IntVar(&opts.Workers, "parallel", 0, "connections in flight during --enum (default 8)")
 	f.IntVar(&opts.MinDays, "min-days", 0, "fail when a certificate of the chain expires in fewer `DAYS`")
 	f.StringVar(&opts.ExpectVersion, "expect-version", "", "fail unless this `VERSION` is negotiated (TLS1.2, TLS1.3)")
 	f.StringVar(&opts.RequireResumption, "require-resumption", "", "fail unless the session resumes by `id` or `ticket`")

@@ -17,7 +17,11 @@ import (
 type EnumOptions struct {
 	// Versions to test; nil tests SSL 3.0 to TLS 1.3.
 	Versions []tlswire.Version
-	// Concurrency bounds the connections in flight; 0 means 16.
+	// Concurrency bounds the connections in flight; 0 means 8. More
+	// gains little (servers answer hellos in well under a millisecond)
+	// and overflows small listen backlogs: gnutls-serv listens with a
+	// backlog of 10, and a SYN dropped from a full queue costs the one
+	// second of TCP's first retransmission.
 	Concurrency int
 	// ChunkSize is the number of suites per ClientHello; 0 means 64. It is
 	// capped at 128, beyond which some servers reject the hello.
@@ -56,7 +60,7 @@ type EnumSuite struct {
 }
 
 const (
-	defaultEnumConcurrency = 16
+	defaultEnumConcurrency = 8
 	defaultChunk           = 64
 	maxChunk               = 128
 	maxEnumErrors          = 10
