@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // TestEnumerateCryptoTLS enumerates a crypto/tls server whose suites and
@@ -84,11 +85,74 @@ func TestEnumerationHellosAreSafe(t *testing.T) {
 			if len(h.CipherSuites) > maxChunk {
 				t.Fatalf("%d suites in one hello", len(h.CipherSuites))
 			}
-			if v == tlswire.VersionSSL30 && (h.Order != nil || len(raw) >= intolerantMin) && n <= 100 {
-				t.Fatalf("SSL 3.0 hello with %d suites: %d bytes, extensions %v", n, len(raw), h.Order)
+			exts := wireExtensions(t, raw)
+			if v == tlswire.VersionSSL30 && (exts != nil || len(raw) >= intolerantMin) && n <= 100 {
+				t.Fatalf("SSL 3.0 hello with %d suites: %d bytes, extensions %v", n, len(raw), exts)
+			}
+			if v != tlswire.VersionSSL30 && (len(exts) == 0 || len(exts[len(exts)-1].Data) == 0) {
+				t.Fatalf("%v with %d suites: last extension empty or none: %v", v, n, exts)
 			}
 		}
 	}
+}
+
+// TestHellosEndWithNonEmptyExtension: no hello the probe sends ends with
+// an empty extension, which some servers fail on (EMS and session_ticket
+// are empty; the wire order must put something else last).
+func TestHellosEndWithNonEmptyExtension(t *testing.T) {
+	o := (&Options{ServerName: "server.test"}).defaults()
+	p := &prober{o: &o, addr: "127.0.0.1:443"}
+	main := p.mainHello()
+	noTicket := p.mainHello()
+	noTicket.offerTicket, noTicket.statusRequest = false, false
+	withTicket := noTicket
+	withTicket.offerTicket, withTicket.ticket = true, []byte{1, 2, 3}
+	noSNI := noTicket
+	noSNI.serverName = ""
+	bare := helloParams{version: tlswire.VersionTLS12, suites: SupportedSuites(), offerTicket: true}
+	tls13 := helloParams{version: tlswire.VersionTLS12, suites: tls13Suites, groups: defaultGroups,
+		schemes: defaultSignatureSchemes, tls13: true, tls13Only: true, keyShare: make([]byte, 32)}
+	for name, h := range map[string]helloParams{"main": main, "no ticket": noTicket, "ticket": withTicket,
+		"no SNI": noSNI, "no lists": bare, "TLS 1.3": tls13} {
+		_, raw, err := buildHello(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exts := wireExtensions(t, raw)
+		if len(exts) == 0 || len(exts[len(exts)-1].Data) == 0 {
+			t.Errorf("%s: last extension empty or none: %v", name, exts)
+		}
+		if l := len(raw); l >= intolerantMin && l <= intolerantMax {
+			t.Errorf("%s: hello of %d bytes", name, l)
+		}
+	}
+}
+
+// wireExtensions lists a marshalled ClientHello's extensions as sent.
+func wireExtensions(t *testing.T, raw []byte) []tlswire.Extension {
+	t.Helper()
+	s := cryptobyte.String(raw[tlswire.HandshakeHeaderLen:])
+	var sid, suites, comp, block cryptobyte.String
+	if !s.Skip(2+32) || !s.ReadUint8LengthPrefixed(&sid) || !s.ReadUint16LengthPrefixed(&suites) ||
+		!s.ReadUint8LengthPrefixed(&comp) {
+		t.Fatal("bad ClientHello")
+	}
+	if s.Empty() {
+		return nil
+	}
+	if !s.ReadUint16LengthPrefixed(&block) || !s.Empty() {
+		t.Fatal("bad extensions block")
+	}
+	var out []tlswire.Extension
+	for !block.Empty() {
+		var typ uint16
+		var data cryptobyte.String
+		if !block.ReadUint16(&typ) || !block.ReadUint16LengthPrefixed(&data) {
+			t.Fatal("bad extension")
+		}
+		out = append(out, tlswire.Extension{Type: tlswire.ExtensionType(typ), Data: data})
+	}
+	return out
 }
 
 func netipAddrPort() netip.AddrPort { return netip.MustParseAddrPort("127.0.0.1:443") }
