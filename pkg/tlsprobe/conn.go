@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
@@ -161,7 +162,12 @@ func (r *recordConn) closeGracefully() {
 // readRecord reads and unprotects one record.
 func (r *recordConn) readRecord() (tlswire.ContentType, []byte, error) {
 	var hdr [tlswire.RecordHeaderLen]byte
-	if _, err := io.ReadFull(r.br, hdr[:]); err != nil {
+	if n, err := io.ReadFull(r.br, hdr[:]); err != nil {
+		// A few bytes and a hang-up, as a first answer, are another
+		// protocol's short reply unless they could begin a TLS record.
+		if r.first && n > 0 && !recordPrefix(hdr[:n]) {
+			return 0, nil, &notTLSError{header: hdr[:n]}
+		}
 		return 0, nil, err
 	}
 	h, err := tlswire.ParseRecordHeader(hdr[:])
@@ -169,7 +175,7 @@ func (r *recordConn) readRecord() (tlswire.ContentType, []byte, error) {
 		// A first record that is not even shaped like TLS means another
 		// protocol; a TLS-shaped one that is too long is a broken server.
 		if r.first && !errors.Is(err, tlswire.ErrRecordOverflow) {
-			return 0, nil, &notTLSError{header: hdr, more: r.peek()}
+			return 0, nil, &notTLSError{header: hdr[:], more: r.peek()}
 		}
 		return 0, nil, err
 	}
@@ -311,13 +317,19 @@ func (r *recordConn) readApplicationData() ([]byte, error) {
 // notTLSError is a first record header that is not TLS: the peer speaks
 // another protocol, or something else entirely.
 type notTLSError struct {
-	header [tlswire.RecordHeaderLen]byte
+	header []byte // the first record header, or fewer bytes when the server hung up
 	more   []byte
 }
 
 func (e *notTLSError) Error() string {
-	if p := sniffProtocol(append(e.header[:], e.more...)); p != "" {
+	if p := sniffProtocol(append(slices.Clone(e.header), e.more...)); p != "" {
 		return "the server answered in " + p + ", not TLS"
 	}
-	return fmt.Sprintf("the server's answer is not TLS (first bytes % x)", e.header[:])
+	return fmt.Sprintf("the server's answer is not TLS (first bytes % x)", e.header)
+}
+
+// recordPrefix reports whether b, shorter than a record header, could
+// begin one: a known content type, then major version 3.
+func recordPrefix(b []byte) bool {
+	return tlswire.ContentType(b[0]).Known() && (len(b) < 2 || b[1] == 3)
 }

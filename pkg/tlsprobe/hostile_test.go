@@ -69,6 +69,14 @@ func TestHostileServers(t *testing.T) {
 			_, _ = c.Write([]byte{0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07})
 			waitClose(c)
 		}, failure.NotTLS, "first bytes 00 01 02 03 04"},
+		{"short answer, then a hang-up", func(t *testing.T, c net.Conn) {
+			readHello(c)
+			_, _ = c.Write([]byte("OK\r\n"))
+		}, failure.NotTLS, "first bytes 4f 4b 0d 0a"},
+		{"start of a TLS record, then a hang-up", func(t *testing.T, c net.Conn) {
+			readHello(c)
+			_, _ = c.Write([]byte{22, 3, 3})
+		}, failure.TLSClosed, "read ServerHello"},
 		{"16 MB message claim, then a drip", func(t *testing.T, c net.Conn) {
 			readHello(c)
 			_, _ = c.Write([]byte{22, 3, 3, 0x40, 0x00, byte(tlswire.TypeCertificate), 0xFF, 0xFF, 0xFF})
