@@ -62,3 +62,31 @@ func TestParsePorts(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParsePorts: any list either fails with an input error or gives
+// distinct ports in 1-65535, at most 65535 of them however long the list.
+func FuzzParsePorts(f *testing.F) {
+	for _, s := range []string{"22,80,443,8000-8100", "1-65535", "80,80,79-81", "1-", "5-3", "a,b", " 8 , 9 ", "+80", "0", "65536"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, list string) {
+		ports, err := ParsePorts(list)
+		if err != nil {
+			var fe *failure.Error
+			if !errors.As(err, &fe) || fe.Kind != failure.KindInput || strings.Contains(fe.Msg, "\n") {
+				t.Fatalf("%q: %v is not a one-line input error", list, err)
+			}
+			return
+		}
+		if len(ports) == 0 || len(ports) > 65535 {
+			t.Fatalf("%q: %d ports", list, len(ports))
+		}
+		seen := map[int]bool{}
+		for _, p := range ports {
+			if p < 1 || p > 65535 || seen[p] {
+				t.Fatalf("%q: bad or repeated port %d", list, p)
+			}
+			seen[p] = true
+		}
+	})
+}
