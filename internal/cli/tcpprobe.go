@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -490,7 +491,7 @@ func portLabel(t handshake.Target) string {
 	if t.Name == "" || t.Name == t.Addr.String() || t.Name == t.Addr.WithZone("").String() {
 		return t.String()
 	}
-	return fmt.Sprintf("%s:%d (%s)", t.Name, t.Port, t.Addr)
+	return fmt.Sprintf("%s (%s)", net.JoinHostPort(t.Name, fmt.Sprint(t.Port)), t.Addr)
 }
 
 func tcpInfoText(in *handshake.TCPInfo) string {

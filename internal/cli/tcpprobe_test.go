@@ -273,6 +273,7 @@ func TestPortLabel(t *testing.T) {
 		{handshake.Target{Name: "198.18.1.10", Addr: netip.MustParseAddr("198.18.1.10"), Port: 80}, "198.18.1.10:80"},
 		{handshake.Target{Name: "2001:db8::10", Addr: netip.MustParseAddr("2001:db8::10"), Port: 443}, "[2001:db8::10]:443"},
 		{handshake.Target{Name: "db.internal", Addr: netip.MustParseAddr("198.18.1.10"), Port: 5432}, "db.internal:5432 (198.18.1.10)"},
+		{handshake.Target{Name: "::ffff:198.18.1.10", Addr: netip.MustParseAddr("198.18.1.10"), Port: 80}, "[::ffff:198.18.1.10]:80 (198.18.1.10)"},
 	}
 	for _, c := range cases {
 		if got := portLabel(c.t); got != c.want {
