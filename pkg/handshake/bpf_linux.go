@@ -53,8 +53,15 @@ func addrTests(off uint32, a netip.Addr) []bpfTest {
 	return out
 }
 
-// bpfProgram assembles the alternatives; an accepted packet is kept
-// whole (up to 64 KiB).
+// snapLen is how much of an accepted packet a socket filter keeps: the
+// headers, never the payload, which neither mode reads. An IPv4 ICMP
+// error with its quoted SYN takes at most 60 + 8 + 60 + 60 bytes; IPv6
+// leaves room for extension headers. Without it, a traced transfer
+// would keep up to 64 KiB for each of its packets (GRO merges them).
+const snapLen = 512
+
+// bpfProgram assembles the alternatives; an accepted packet is cut to
+// snapLen bytes.
 func bpfProgram(alts ...[]bpfTest) []bpf.Instruction {
 	var prog []bpf.Instruction
 	for _, alt := range alts {
@@ -68,7 +75,7 @@ func bpfProgram(alts ...[]bpfTest) []bpf.Instruction {
 			pos += len(t.load) + 1
 			prog = append(prog, bpf.JumpIf{Cond: t.cond, Val: t.val, SkipFalse: uint8(length - pos)})
 		}
-		prog = append(prog, bpf.RetConstant{Val: 0xffff})
+		prog = append(prog, bpf.RetConstant{Val: snapLen})
 	}
 	return append(prog, bpf.RetConstant{Val: 0})
 }

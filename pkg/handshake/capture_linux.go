@@ -26,8 +26,8 @@ type packetSocket struct {
 	oob  []byte
 }
 
-// rawPacket is one packet read from a packet socket. Data is the packet's
-// own copy.
+// rawPacket is one packet read from a packet socket. Data is the
+// packet's own copy of its first snapLen bytes: the headers.
 type rawPacket struct {
 	data    []byte
 	t       time.Time
@@ -83,7 +83,7 @@ func openPacketSocket(mode string, ifindex int, prog []bpf.Instruction) (*packet
 		f.Close()
 		return nil, failure.Localf(err, "tcpprobe %s: %v", mode, err)
 	}
-	return &packetSocket{file: f, rc: rc, buf: make([]byte, 65536), oob: make([]byte, 128)}, nil
+	return &packetSocket{file: f, rc: rc, buf: make([]byte, snapLen), oob: make([]byte, 128)}, nil
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }

@@ -207,3 +207,34 @@ func TestBuildTraceLinkLocal(t *testing.T) {
 		t.Fatalf("packets %+v", tr.Packets)
 	}
 }
+
+// TestBuildTracePayloadLength: the capture keeps only a packet's first
+// snapLen bytes, and a short frame may come with the link's padding; the
+// payload length is the IP header's either way.
+func TestBuildTracePayloadLength(t *testing.T) {
+	local := netip.MustParseAddrPort("198.18.0.2:40000")
+	remote := netip.MustParseAddrPort("198.18.1.10:80")
+	big := make([]byte, 60000)
+	tcp := layers.TCP{SrcPort: 80, DstPort: 40000, Seq: 7, Ack: 9, Flags: tcpACK | tcpPSH, Window: 500}
+	ip := layers.IPv4{TTL: 63, Protocol: layers.IPProtocolTCP, Src: remote.Addr(), Dst: local.Addr()}
+	data, err := ip.AppendTo(nil, tcp.Len()+len(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err = tcp.AppendTo(data, remote.Addr(), local.Addr(), big); err != nil {
+		t.Fatal(err)
+	}
+	rst := append(append([]byte(nil), synAck4...), make([]byte, 6)...) // padded to a 60-byte frame
+	tr := buildTrace([]rawPacket{
+		{data: data[:snapLen], pkttype: unix.PACKET_HOST},
+		{data: rst, pkttype: unix.PACKET_HOST},
+	}, local, remote)
+	if len(tr.Packets) != 1 || tr.Packets[0].Len != len(big) || tr.Packets[0].TTL != 63 {
+		t.Fatalf("cut packet: %+v", tr.Packets)
+	}
+	tr = buildTrace([]rawPacket{{data: rst, pkttype: unix.PACKET_HOST}},
+		netip.MustParseAddrPort("198.18.0.2:49472"), netip.MustParseAddrPort("198.18.1.10:80"))
+	if len(tr.Packets) != 1 || tr.Packets[0].Len != 0 {
+		t.Fatalf("padded packet: %+v", tr.Packets)
+	}
+}

@@ -243,7 +243,7 @@ func buildTrace(raw []rawPacket, local, remote netip.AddrPort) *Trace {
 				continue
 			}
 			p.Flags, p.Seq, p.Ack, p.Window = pkt.TCP.Flags, pkt.TCP.Seq, pkt.TCP.Ack, pkt.TCP.Window
-			p.Len = len(pkt.TCP.Payload)
+			p.Len = tcpPayloadLen(&pkt)
 			for _, o := range pkt.TCP.Options {
 				p.Options = append(p.Options, o.String())
 			}
@@ -302,6 +302,25 @@ func (t *Trace) answer() (*Packet, time.Duration, bool) {
 		}
 	}
 	return nil, 0, false
+}
+
+// tcpPayloadLen is the length of a TCP segment's payload as the IP
+// header gives it: the capture keeps only the headers, and a short
+// packet may come with the link's padding.
+func tcpPayloadLen(pkt *layers.Packet) int {
+	end := 0
+	switch {
+	case pkt.Has(layers.LayerIPv4):
+		end = int(pkt.IPv4.TotalLength)
+	case pkt.Has(layers.LayerIPv6):
+		end = layers.IPv6HeaderLen + int(pkt.IPv6.PayloadLength)
+	}
+	for _, sp := range pkt.Layers {
+		if sp.Type == layers.LayerTCP && !sp.Quoted {
+			return max(end-sp.HeaderEnd, 0)
+		}
+	}
+	return 0
 }
 
 // ipTTL returns the TTL or hop limit of the outer IP header; 0 when the
