@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"testing"
 
@@ -15,6 +16,10 @@ func FuzzReader(f *testing.F) {
 		b := readCapture(f, name)
 		f.Add(b[:min(len(b), 4096)])
 	}
+	frame, withFCS := arpFrame()
+	f.Add((&ngBuilder{}).section(binary.LittleEndian).iface(layers.LinkTypeEthernet, 0, 4).
+		block(0x0BAD, []byte("odd")).epb(0, withFCS, uint32(len(withFCS))).spb(42, frame).
+		section(binary.BigEndian).iface(layers.LinkTypeRaw, 64, 0).epb(0, frame[14:], 28).b)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := NewReader(bytes.NewReader(b))
 		if err != nil {
@@ -28,6 +33,9 @@ func FuzzReader(f *testing.F) {
 					_ = err.Error()
 				}
 				break
+			}
+			if len(rec.Data) > MaxCaptureLength {
+				t.Fatalf("packet %d holds %d bytes", rec.N, len(rec.Data))
 			}
 			d.Decode(rec)
 		}

@@ -37,11 +37,8 @@ func (f Format) String() string {
 type Record struct {
 	// N numbers the packets of the file from 1, as tcpdump and Wireshark do.
 	N int
-	// Offset is where the packet's record (pcap) starts in the file, or,
-	// for pcapng, where the reader stood before the packet's block (so
-	// blocks skipped on the way, such as interface descriptions, lie
-	// between Offset and the packet). A gzip-compressed file is counted in
-	// uncompressed bytes.
+	// Offset is where the packet's record (pcap) or block (pcapng) starts
+	// in the file. A gzip-compressed file is counted in uncompressed bytes.
 	Offset int64
 	// Time is the capture timestamp, in UTC.
 	Time time.Time
@@ -51,7 +48,7 @@ type Record struct {
 	// LinkType says how the packet is framed (Ethernet, Linux cooked, ...).
 	LinkType layers.LinkType
 	// FCS says Ethernet frames end in a 4-byte frame check sequence (the
-	// pcap header's FCS bits say so).
+	// pcap header's FCS bits, or the pcapng interface's if_fcslen, say so).
 	FCS bool
 	// Data holds the captured bytes. It is valid until the next call to
 	// Reader.Next, which reuses the buffer.
@@ -70,12 +67,15 @@ type Reader struct {
 	format Format
 	pcap   *pcapgo.Reader
 	ng     *pcapgo.NgReader
+	// check checks pcapng blocks before NgReader reads them.
+	check *ngChecker
 	// pcapFCS comes from the pcap header's link-type field, whose upper
 	// bits pcapgo drops.
-	pcapFCS bool
-	n       int
-	rec     Record
-	err     error
+	pcapFCS   bool
+	pcapOrder binary.ByteOrder
+	n         int
+	rec       Record
+	err       error
 }
 
 // readBufferSize is the read-ahead buffer: large enough that reading a
@@ -147,6 +147,7 @@ func (r *Reader) openPcap() error {
 	if hdr[0] == 0xa1 {
 		order = binary.BigEndian
 	}
+	r.pcapOrder = order
 	// The link-type field's upper bits carry the FCS length in 16-bit
 	// words when bit 28 is set (the tcpdump.org pcap format draft).
 	linkField := order.Uint32(hdr[20:24])
@@ -161,8 +162,15 @@ func (r *Reader) openPcap() error {
 
 func (r *Reader) openPcapNG() error {
 	r.format = FormatPcapNG
+	// NgReader reads through the checker; the reader's buffer moves above
+	// it, so that offsets count what the checker passed.
+	r.check = &ngChecker{r: r.buf}
+	r.buf = bufio.NewReaderSize(r.check, readBufferSize)
 	ng, err := pcapgo.NewNgReader(r.buf, pcapgo.NgReaderOptions{WantMixedLinkType: true})
 	if err != nil {
+		if be, ok := r.check.err.(*ngBlockError); ok {
+			return &ReadError{Err: ErrCorrupt, Detail: "pcapng section header: " + be.detail}
+		}
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			return &ReadError{Err: ErrTruncated, Detail: "the file ends inside the pcapng section header"}
 		}
@@ -192,6 +200,10 @@ func (r *Reader) Next() (*Record, error) {
 		fcs  bool
 	)
 	if r.pcap != nil {
+		if err := r.checkPcapRecord(n, off); err != nil {
+			r.err = err
+			return nil, err
+		}
 		var ci gopacket.CaptureInfo
 		data, ci, err = r.pcap.ZeroCopyReadPacketData()
 		r.rec.Time, r.rec.Length = ci.Timestamp, ci.Length
@@ -203,6 +215,11 @@ func (r *Reader) Next() (*Record, error) {
 			var iface pcapgo.NgInterface
 			iface, err = r.ng.Interface(ci.InterfaceIndex)
 			lt = layers.LinkType(iface.LinkType)
+		}
+		if err == nil {
+			if pb, ok := r.check.takePacket(); ok {
+				off, fcs = pb.offset, pb.fcs
+			}
 		}
 		r.rec.Time, r.rec.Length = ci.Timestamp, ci.Length
 	}
@@ -216,8 +233,31 @@ func (r *Reader) Next() (*Record, error) {
 	return &r.rec, nil
 }
 
+// checkPcapRecord refuses a pcap record that claims more than
+// MaxCaptureLength captured bytes before pcapgo reads it: pcapgo takes any
+// length up to the file header's snap length, which a damaged or hostile
+// header can set to 4 GiB.
+func (r *Reader) checkPcapRecord(n int, off int64) error {
+	h, _ := r.buf.Peek(16)
+	if len(h) < 16 {
+		return nil // pcapgo says whether the file ends cleanly
+	}
+	if caplen := r.pcapOrder.Uint32(h[8:]); caplen > MaxCaptureLength {
+		return &ReadError{Packet: n, Offset: off, Err: ErrCorrupt,
+			Detail: fmt.Sprintf("the record claims %d captured bytes, more than any capture holds (%d)", caplen, MaxCaptureLength)}
+	}
+	return nil
+}
+
 // classify turns a reader error into a ReadError at packet n, offset off.
 func (r *Reader) classify(n int, off int64, err error) error {
+	if r.check != nil {
+		if be, ok := r.check.err.(*ngBlockError); ok {
+			// The checker stopped the stream at a bad block; whatever
+			// NgReader made of that, the block is the cause.
+			return &ReadError{Packet: n, Offset: be.offset, Err: ErrCorrupt, Detail: be.detail}
+		}
+	}
 	switch {
 	case err == io.EOF:
 		// Both readers return a bare io.EOF only when the file ends
@@ -235,7 +275,13 @@ func (r *Reader) classify(n int, off int64, err error) error {
 }
 
 // offset is the number of bytes the format reader has consumed.
-func (r *Reader) offset() int64 { return r.count.n - int64(r.buf.Buffered()) }
+func (r *Reader) offset() int64 {
+	n := r.count.n
+	if r.check != nil {
+		n = r.check.passed
+	}
+	return n - int64(r.buf.Buffered())
+}
 
 // countingReader counts the bytes read through it, so that Reader knows
 // the file offset of every record below its read-ahead buffer. A read
