@@ -185,6 +185,7 @@ func appendLayerJSON(b []byte, f *decode.Frame, sp layers.Span) []byte {
 		b = juint(b, "ethertype", uint64(e.EtherType))
 		if e.HasFCS {
 			b = juint(b, "fcs", uint64(e.FCS))
+			b = jstr(b, "fcs_status", fcsStatus(p, sp).String())
 		}
 	case layers.LayerVLAN:
 		vl := vlanAt(p, sp)

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/netdiag/netdiag/pkg/layers"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden outputs under testdata/decode/golden")
@@ -327,5 +329,55 @@ func TestDecodeFiltersAndCount(t *testing.T) {
 	out, _, _ := runCLI(t, "decode", "--stats", "--port", "7002", capture)
 	if !strings.Contains(out, "1 of 28 packets") && !strings.Contains(out, "2 of 28 packets") {
 		t.Errorf("--stats with a filter should say how many packets it counts:\n%s", out)
+	}
+}
+
+// TestDecodeFCS decodes frames whose capture keeps the Ethernet frame
+// check sequence (the pcap header's FCS bits): the FCS is checked, a frame
+// cut by the snap length has lost its FCS and shows none, and no FCS is
+// taken for padding.
+func TestDecodeFCS(t *testing.T) {
+	arp := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x06,
+		0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 198, 18, 0, 2, 0, 0, 0, 0, 0, 0, 198, 18, 0, 1}
+	good := layers.AppendFCS(bytes.Clone(arp))
+	bad := bytes.Clone(good)
+	bad[len(bad)-1] ^= 0xff
+	pcap := binary.LittleEndian.AppendUint32(nil, 0xa1b2c3d4)
+	pcap = binary.LittleEndian.AppendUint16(pcap, 2)
+	pcap = binary.LittleEndian.AppendUint16(pcap, 4)
+	pcap = append(pcap, make([]byte, 8)...)
+	pcap = binary.LittleEndian.AppendUint32(pcap, 65535)
+	pcap = binary.LittleEndian.AppendUint32(pcap, uint32(layers.LinkTypeEthernet)|0x10000000|2<<29)
+	for i, frame := range [][]byte{good, bad, good[:30]} {
+		pcap = binary.LittleEndian.AppendUint32(pcap, uint32(1_700_000_000+i))
+		pcap = binary.LittleEndian.AppendUint32(pcap, 0)
+		pcap = binary.LittleEndian.AppendUint32(pcap, uint32(len(frame)))
+		pcap = binary.LittleEndian.AppendUint32(pcap, uint32(len(good)))
+		pcap = append(pcap, frame...)
+	}
+	path := filepath.Join(t.TempDir(), "fcs.pcap")
+	if err := os.WriteFile(path, pcap, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runCLI(t, "decode", path)
+	if code != 2 {
+		t.Errorf("exit %d, want 2 for the cut packet", code)
+	}
+	packets := strings.Split(out, "\nPacket ")
+	if len(packets) != 3 {
+		t.Fatalf("%d packets shown:\n%s", len(packets), out)
+	}
+	fcs := hexBytes(good[len(good)-4:])
+	for i, want := range []string{"frame check sequence " + fcs + " good", "frame check sequence " + hexBytes(bad[len(bad)-4:]) + " bad"} {
+		if !strings.Contains(packets[i], want) {
+			t.Errorf("packet %d lacks %q:\n%s", i+1, want, packets[i])
+		}
+	}
+	if strings.Contains(packets[2], "frame check sequence") || strings.Contains(out, "trailer") {
+		t.Errorf("a cut frame has no FCS, and an FCS is no trailer:\n%s", out)
+	}
+	js, _, _ := runCLI(t, "decode", "--json", path)
+	if !strings.Contains(js, `"fcs_status":"good"`) || !strings.Contains(js, `"fcs_status":"bad"`) {
+		t.Errorf("JSON lacks the FCS checks:\n%s", js)
 	}
 }

@@ -180,13 +180,11 @@ func (v *treeView) layerBody(b []byte, f *decode.Frame, sp layers.Span) []byte {
 		e := &p.Ethernet
 		b = line(b, "source ", e.Src.String(), "  destination ", e.Dst.String())
 		b = line(b, "type ", etherTypeText(e.EtherType))
-		if e.HasFCS {
-			b = line(b, "frame check sequence ", "0x"+string(appendHex(nil, uint64(e.FCS), 8)))
-		}
-		if pad := sp.End - sp.Start - layers.EthernetHeaderLen - len(e.Payload); pad > 0 {
-			b = line(b, "trailer ", itoa(pad), " bytes (padding or frame check sequence)")
-		} else if n := len(e.Payload) - payloadEnd(p, sp); n > 0 {
+		if n := len(e.Payload) - payloadEnd(p, sp); n > 0 {
 			b = line(b, "padding ", itoa(n), " bytes")
+		}
+		if e.HasFCS {
+			b = line(b, "frame check sequence ", hexBytes(p.Data[sp.End-4:sp.End]), " ", checksumText(v.p, fcsStatus(p, sp), f))
 		}
 	case layers.LayerVLAN:
 		vl := vlanAt(p, sp)
@@ -235,6 +233,15 @@ func (v *treeView) layerBody(b []byte, f *decode.Frame, sp layers.Span) []byte {
 		b = line(b, "checksum ", hex16(u.Checksum), " ", checksumText(v.p, p.Checksum(layers.LayerUDP), f))
 	}
 	return b
+}
+
+// fcsStatus checks the frame check sequence that ends the Ethernet frame
+// of span sp.
+func fcsStatus(p *layers.Packet, sp layers.Span) layers.ChecksumStatus {
+	if layers.CheckFCS(p.Data[sp.Start:sp.End]) {
+		return layers.ChecksumGood
+	}
+	return layers.ChecksumBad
 }
 
 // payloadEnd is how many bytes of an Ethernet payload the layers inside

@@ -108,7 +108,8 @@ func (d *Decoder) Decode(rec *Record) *Frame {
 	f.Conversation, f.Retransmission = 0, false
 	f.DNS, f.TLS = nil, nil
 	p := &f.Packet
-	p.EthernetFCS = rec.FCS
+	// A frame cut by the snap length lost its FCS with its end.
+	p.EthernetFCS = rec.FCS && !rec.Cut()
 	_ = p.Decode(rec.LinkType, rec.Data)
 
 	switch {
