@@ -58,7 +58,8 @@ Views:
   -x          add a hex and ASCII dump, each layer's header bytes on lines of their own
   --json      one JSON object per packet (see docs/json.md)
   --stats     totals per protocol and per conversation, with the TCP handshake and
-              close checked (SYN-ACK and ACK numbers, FINs acknowledged)
+              close checked (SYN-ACK and ACK numbers, FINs acknowledged); with filters,
+              of the packets that pass them
 
 --hex decodes one frame given as hex: plain hex, or the output of od -Ax -tx1, xxd or
 tcpdump -xx (one frame per packet of a tcpdump dump). Frames are Ethernet unless
@@ -303,7 +304,7 @@ func runDecode(ctx context.Context, opts *decodeOptions, s *Streams, p *Printer)
 		view = &treeView{out: out, p: p, dump: opts.Dump}
 	}
 
-	dec := decode.NewDecoder(decode.Options{Stats: opts.Stats})
+	dec := decode.NewDecoder(decode.Options{Stats: opts.Stats, Filter: opts.filter})
 	sum := &decodeSummary{}
 	var (
 		readErr     error

@@ -326,9 +326,19 @@ func TestDecodeFiltersAndCount(t *testing.T) {
 	if n := count("-c", "3"); n != 3 || all < 3 {
 		t.Errorf("-c 3: %d packets of %d", n, all)
 	}
+	// --stats counts what passes the filters: the refused connection to
+	// port 7002 is a SYN and a reset, and the only conversation listed.
 	out, _, _ := runCLI(t, "decode", "--stats", "--port", "7002", capture)
-	if !strings.Contains(out, "1 of 28 packets") && !strings.Contains(out, "2 of 28 packets") {
+	if !strings.Contains(out, "2 of 28 packets pass the filters") {
 		t.Errorf("--stats with a filter should say how many packets it counts:\n%s", out)
+	}
+	for _, want := range []string{"\n  eth                                  2          128\n", "#3 tcp", "refused"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--stats --port 7002 lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "#1 tcp") || strings.Contains(out, "arp") {
+		t.Errorf("--stats --port 7002 counts packets the filter drops:\n%s", out)
 	}
 }
 

@@ -63,6 +63,10 @@ type Options struct {
 	// Stats collects the per-protocol and per-conversation totals that
 	// Decoder.Stats returns. It keeps a small record per conversation.
 	Stats bool
+	// Filter, with Stats, limits the protocol totals to the packets it
+	// matches and the conversations listed to those with such packets
+	// (each still described whole). The zero Filter matches every packet.
+	Filter Filter
 	// MaxConversations bounds the conversations followed at once for
 	// numbering, TCP analysis and TLS reassembly; when more are live, the
 	// least recently active are forgotten (a later packet of one starts a
@@ -107,6 +111,9 @@ func (d *Decoder) Decode(rec *Record) *Frame {
 	f.N, f.Time, f.Length, f.Offset = rec.N, rec.Time, rec.Length, rec.Offset
 	f.Conversation, f.Retransmission = 0, false
 	f.DNS, f.TLS = nil, nil
+	if d.stats != nil {
+		d.stats.current = nil
+	}
 	p := &f.Packet
 	// A frame cut by the snap length lost its FCS with its end.
 	p.EthernetFCS = rec.FCS && !rec.Cut()
@@ -123,7 +130,7 @@ func (d *Decoder) Decode(rec *Record) *Frame {
 		d.icmpQuote(f, &p.ICMPv6.Quote, p.ICMPv6.IsError())
 	}
 	if d.stats != nil {
-		d.stats.add(f)
+		d.stats.add(f, d.opts.Filter.Match(f))
 	}
 	return f
 }

@@ -21,11 +21,15 @@ type Stats struct {
 	// Protocols lists every protocol path seen, parents before children,
 	// siblings in order of first appearance.
 	Protocols []ProtocolCount
-	// Conversations in order of their numbers.
+	// Conversations in order of their numbers: every conversation, or
+	// with Options.Filter those with packets that pass it.
 	Conversations []*Conversation
 
 	paths map[protoPath]*pathCount
 	order []protoPath
+	all   []*Conversation
+	// current is the conversation entry of the frame being decoded.
+	current *Conversation
 }
 
 // ProtocolCount is the packets and bytes of one protocol path: the
@@ -58,6 +62,8 @@ type Conversation struct {
 	TCP *TCPSummary
 	// TLS is set for a conversation that carries TLS.
 	TLS *TLSSummary
+
+	selected bool // a packet of it passed Options.Filter
 }
 
 // Handshake says how a TCP connection's opening went.
@@ -164,7 +170,9 @@ type pathCount struct {
 
 func newStats() *Stats { return &Stats{paths: make(map[protoPath]*pathCount)} }
 
-func (s *Stats) add(f *Frame) {
+// add counts a frame in the capture's totals and, when it passes the
+// filter, in the protocol totals and its conversation's selection.
+func (s *Stats) add(f *Frame, selected bool) {
 	if s.Packets == 0 {
 		s.First = f.Time
 	}
@@ -172,6 +180,12 @@ func (s *Stats) add(f *Frame) {
 	s.Bytes += int64(f.Length)
 	s.Captured += int64(f.Captured())
 	s.Last = f.Time
+	if !selected {
+		return
+	}
+	if c := s.current; c != nil {
+		c.selected = true
+	}
 
 	var path protoPath
 	n := 0
@@ -226,8 +240,9 @@ func (s *Stats) conversation(c *conversation, f *Frame, dir int) {
 			cs.Proto = "tcp"
 		}
 		c.stats = cs
-		s.Conversations = append(s.Conversations, cs)
+		s.all = append(s.all, cs)
 	}
+	s.current = cs
 	cs.LastFrame, cs.Last = f.N, f.Time
 	if dir < 0 {
 		cs.ICMPErrors++
@@ -282,6 +297,12 @@ func (s *Stats) tlsSeen(c *conversation, f *Frame) {
 // protocol hierarchy.
 func (s *Stats) finish(t *conversations) {
 	t.all(func(c *conversation) { c.summarize() })
+	s.Conversations = s.Conversations[:0]
+	for _, c := range s.all {
+		if c.selected {
+			s.Conversations = append(s.Conversations, c)
+		}
+	}
 	s.Protocols = s.Protocols[:0]
 	type node struct {
 		pc    ProtocolCount
