@@ -293,7 +293,9 @@ func runDecode(ctx context.Context, opts *decodeOptions, s *Streams, p *Printer)
 	var view packetView
 	switch {
 	case opts.Stats && opts.JSON:
-		view = &statsJSONView{out: out, p: p}
+		// Through the buffered output, so that a failed write is noticed
+		// when it is flushed.
+		view = &statsJSONView{out: out, p: NewPrinter(&Streams{Out: out, Err: s.Err}, true, false, false)}
 	case opts.Stats:
 		view = &statsTextView{out: out, p: p}
 	case opts.JSON:

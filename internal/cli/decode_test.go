@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -389,5 +390,24 @@ func TestDecodeFCS(t *testing.T) {
 	js, _, _ := runCLI(t, "decode", "--json", path)
 	if !strings.Contains(js, `"fcs_status":"good"`) || !strings.Contains(js, `"fcs_status":"bad"`) {
 		t.Errorf("JSON lacks the FCS checks:\n%s", js)
+	}
+}
+
+// failingWriter fails every write, as a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestDecodeWriteError: output that cannot be written is a local error
+// (exit 4) in every view, not a silent success.
+func TestDecodeWriteError(t *testing.T) {
+	capture := filepath.Join(decodeData, "tcp.pcap")
+	for _, view := range []string{"tree", "summary", "json", "stats", "stats.json", "hexdump"} {
+		var stderr bytes.Buffer
+		args := append(append([]string{"decode"}, viewArgs[view]...), capture)
+		code := Run(context.Background(), args, &Streams{Out: failingWriter{}, Err: &stderr, Getenv: func(string) string { return "" }})
+		if code != 4 || !strings.Contains(stderr.String(), "write the output") {
+			t.Errorf("%s: exit %d, stderr %q; want exit 4 and the write error", view, code, stderr.String())
+		}
 	}
 }
