@@ -229,6 +229,10 @@ func (o *decodeOptions) openSource(in io.Reader) (packetSource, string, func(), 
 		if err != nil {
 			return nil, "", noop, failure.Inputf("open %s: %v", o.File, unwrapPathError(err))
 		}
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			f.Close()
+			return nil, "", noop, failure.Inputf("%s is a directory, not a capture file", o.File)
+		}
 		src, name, close = f, o.File, func() { f.Close() }
 	}
 	r, err := decode.NewReader(src)
@@ -367,12 +371,12 @@ func runDecode(ctx context.Context, opts *decodeOptions, s *Streams, p *Printer)
 		p.Warnf("%s: %s", name, pr)
 	}
 	if sum.Cut > len(problems) {
-		p.Warnf("%s: %d more packets cut by the snap length", name, sum.Cut-len(problems))
+		p.Warnf("%s: %s more cut by the snap length", name, count(sum.Cut-len(problems), "packet"))
 	}
 	if readErr != nil {
 		p.Warnf("%s: %v", name, readErr)
 		if sum.Packets > 0 {
-			p.Warnf("%s: decoded the %d packets before the damage", name, sum.Packets)
+			p.Warnf("%s: decoded the %s before the damage", name, count(sum.Packets, "packet"))
 		}
 	}
 	if ctx.Err() != nil {

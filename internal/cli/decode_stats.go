@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,7 +22,7 @@ func (v *statsTextView) frame(*decode.Frame) {}
 func (v *statsTextView) finish(sum *decodeSummary) {
 	s := sum.Stats
 	w := v.out
-	fmt.Fprintf(w, "%s %d packets, %d bytes", v.p.Bold("Capture:"), s.Packets, s.Bytes)
+	fmt.Fprintf(w, "%s %s, %s", v.p.Bold("Capture:"), count(s.Packets, "packet"), count(int(s.Bytes), "byte"))
 	if s.Packets > 0 && !s.First.IsZero() {
 		fmt.Fprintf(w, ", %s – %s (%s)", appendTimeUTC(nil, s.First), appendTimeUTC(nil, s.Last), FormatMs(s.Last.Sub(s.First)))
 	}
@@ -60,8 +61,14 @@ func (v *statsTextView) conversation(w *bufio.Writer, c *decode.Conversation) {
 		if t.Retransmissions[0]+t.Retransmissions[1] == 0 {
 			fmt.Fprintf(w, "      retransmissions: none\n")
 		} else {
-			fmt.Fprintf(w, "      retransmissions: %s from the client, %d from the server\n",
-				v.p.Warn(fmt.Sprint(t.Retransmissions[0])), t.Retransmissions[1])
+			n := func(k int) string {
+				if k == 0 {
+					return "0"
+				}
+				return v.p.Warn(strconv.Itoa(k))
+			}
+			fmt.Fprintf(w, "      retransmissions: %s from the client, %s from the server\n",
+				n(t.Retransmissions[0]), n(t.Retransmissions[1]))
 		}
 	}
 	if t := c.TLS; t != nil {

@@ -239,7 +239,9 @@ func TestDecodeBadFiles(t *testing.T) {
 	}{
 		{"not a capture", write("notes.txt", []byte("hello, world\n")), 0, []string{"not a pcap or pcapng file"}, 2},
 		{"missing", filepath.Join(dir, "nope.pcap"), 0, []string{"open ", "no such file"}, 2},
+		{"directory", dir, 0, []string{dir + " is a directory, not a capture file"}, 2},
 		{"truncated", write("trunc.pcap", pcap[:offs[6]+30]), 6, []string{"packet 7 at byte offset", "truncated file", "decoded the 6 packets"}, 2},
+		{"truncated after one", write("trunc1.pcap", pcap[:offs[1]+30]), 1, []string{"packet 2 at byte offset", "decoded the 1 packet before"}, 2},
 		{"corrupt length", write("corrupt.pcap", corrupt), 4, []string{"packet 5 at byte offset", "corrupt capture"}, 2},
 		{"snaplen cut", write("cut.pcap", cut), len(offs), []string{"packet 3 at byte offset", "cut by the snap length (60 of 74 bytes captured)"}, 2},
 	}

@@ -54,8 +54,7 @@ func (v *treeView) frame(f *decode.Frame) {
 		b = appendTimeUTC(b, f.Time)
 	}
 	b = append(b, "  "...)
-	b = strconv.AppendInt(b, int64(f.Length), 10)
-	b = append(b, " bytes"...)
+	b = append(b, count(f.Length, "byte")...)
 	if f.Cut() {
 		b = append(b, ", "...)
 		b = strconv.AppendInt(b, int64(f.Captured()), 10)
@@ -94,8 +93,8 @@ func (v *treeView) frame(f *decode.Frame) {
 		b = append(b, "  "...)
 		b = append(b, v.p.Warn("cut by the snap length")...)
 		b = append(b, ": "...)
-		b = strconv.AppendInt(b, int64(f.Length-f.Captured()), 10)
-		b = append(b, " bytes not captured\n"...)
+		b = append(b, count(f.Length-f.Captured(), "byte")...)
+		b = append(b, " not captured\n"...)
 	}
 	if v.dump {
 		b = appendDump(b, f, "  ")
@@ -141,6 +140,14 @@ func line(b []byte, parts ...string) []byte {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// count writes "1 byte", "2 bytes".
+func count(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
 func utoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
 func hex16(n uint16) string { return "0x" + string(appendHex(nil, uint64(n), 4)) }
@@ -181,7 +188,7 @@ func (v *treeView) layerBody(b []byte, f *decode.Frame, sp layers.Span) []byte {
 		b = line(b, "source ", e.Src.String(), "  destination ", e.Dst.String())
 		b = line(b, "type ", etherTypeText(e.EtherType))
 		if n := len(e.Payload) - payloadEnd(p, sp); n > 0 {
-			b = line(b, "padding ", itoa(n), " bytes")
+			b = line(b, "padding ", count(n, "byte"))
 		}
 		if e.HasFCS {
 			b = line(b, "frame check sequence ", hexBytes(p.Data[sp.End-4:sp.End]), " ", checksumText(v.p, fcsStatus(p, sp), f))
@@ -471,7 +478,7 @@ func (v *treeView) application(b []byte, f *decode.Frame) []byte {
 		return v.tls(b, f.TLS)
 	case len(p.Payload) > 0:
 		b = v.layerHead(b, "Data", failure.LayerApplication, string(layers.PDUData), p.PayloadOffset, p.PayloadOffset+len(p.Payload))
-		s := itoa(len(p.Payload)) + " bytes"
+		s := count(len(p.Payload), "byte")
 		if f.Conversation > 0 && p.Has(layers.LayerTCP) {
 			s += " of the TCP stream"
 		}
@@ -529,7 +536,7 @@ func dnsFlags(m *decode.DNSMessage) string {
 func (v *treeView) tls(b []byte, t *decode.TLSData) []byte {
 	for i := range t.Records {
 		r := &t.Records[i]
-		s := "record " + r.Type.String() + " (" + itoa(int(r.Type)) + ")  " + r.Version.String() + "  " + itoa(r.Length) + " bytes"
+		s := "record " + r.Type.String() + " (" + itoa(int(r.Type)) + ")  " + r.Version.String() + "  " + count(r.Length, "byte")
 		switch {
 		case r.Alert != nil:
 			s += "  alert " + r.Alert.String()
@@ -553,7 +560,7 @@ func (v *treeView) tls(b []byte, t *decode.TLSData) []byte {
 
 func tlsMessage(b []byte, m *tlswire.HandshakeMessage) []byte {
 	mv := m.View()
-	b = line(b, "handshake ", mv.Name, " (type ", itoa(int(mv.Type)), ")  ", itoa(mv.Length), " bytes")
+	b = line(b, "handshake ", mv.Name, " (type ", itoa(int(mv.Type)), ")  ", count(mv.Length, "byte"))
 	sub := func(parts ...string) { b = line(append(b, "  "...), parts...) }
 	switch x := m.Msg.(type) {
 	case *tlswire.ClientHello:
@@ -576,7 +583,7 @@ func tlsMessage(b []byte, m *tlswire.HandshakeMessage) []byte {
 		for _, c := range x.Certificates {
 			lens = append(lens, itoa(len(c)))
 		}
-		sub(itoa(len(x.Certificates)), " certificates, bytes ", joinStrings(lens))
+		sub(count(len(x.Certificates), "certificate"), ", bytes ", joinStrings(lens))
 	case *tlswire.ServerKeyExchange:
 		s := "key exchange " + string(x.KX)
 		if x.Group != 0 {
