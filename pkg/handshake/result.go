@@ -107,6 +107,12 @@ func (r *Result) Reason() failure.Reason {
 	return r.Failure.Reason
 }
 
+// NothingListens is the plain-words meaning of a port that answers the
+// SYN with a reset, the one phrasing tcpprobe and diagnose share.
+func NothingListens(port int) string {
+	return fmt.Sprintf("host is up; nothing listens on port %d", port)
+}
+
 // Explain says in plain words what the state means for this target, e.g.
 // "host is up; nothing listens on port 81" or "firewall 198.18.0.1
 // rejects the connection (administratively prohibited)".
@@ -120,7 +126,7 @@ func (r *Result) Explain() string {
 	}
 	switch r.Failure.Reason {
 	case failure.Reset:
-		return fmt.Sprintf("host is up; nothing listens on port %d", r.Target.Port)
+		return NothingListens(r.Target.Port)
 	case failure.Timeout:
 		return "dropped silently: a firewall between you and the host, or the host is down"
 	case failure.AdminProhibited:
