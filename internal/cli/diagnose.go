@@ -138,7 +138,7 @@ func (o *diagnoseOptions) libOptions(port int) (diagnose.Options, error) {
 	if o.CAFile != "" {
 		pem, err := os.ReadFile(o.CAFile)
 		if err != nil {
-			return lo, failure.Inputf("--ca: %v", err)
+			return lo, failure.Inputf("--ca: cannot read %s: %v", o.CAFile, unwrapPathError(err))
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
@@ -357,6 +357,29 @@ func (t *diagText) evidence() []string {
 	return out
 }
 
+// firstUnanswered is the first resolver that gave no answer, or "".
+func firstUnanswered(d *diagnose.DNSAnswer) string {
+	for _, q := range []diagnose.DNSQuery{d.A, d.AAAA} {
+		if len(q.Unanswered) > 0 {
+			server, _, _ := strings.Cut(q.Unanswered[0], ": ")
+			return server
+		}
+	}
+	return ""
+}
+
+// digType is the record type to give dig: the failed family's when the
+// name resolved over the other family, the one asked for with -4 or -6.
+func (t *diagText) digType(fam *diagnose.FamilyReport) string {
+	switch {
+	case fam != nil && fam.Family == "ipv6", fam == nil && t.lo.Family == resolve.IPv6:
+		return "AAAA "
+	case fam != nil, t.lo.Family == resolve.IPv4:
+		return "A "
+	}
+	return ""
+}
+
 // next suggests the command that looks closer at the failure.
 func (t *diagText) next() string {
 	rep := t.rep
@@ -376,15 +399,19 @@ func (t *diagText) next() string {
 	}
 	switch f.Reason {
 	case failure.NXDomain, failure.NoAddress:
-		return "dig " + rep.Host + " (check the name and its zone)"
+		return "dig +search " + t.digType(fam) + rep.Host + " (check the name and its zone)"
 	case failure.ServFail, failure.DNSRefused, failure.DNSTimeout:
 		server := ""
-		if rep.DNS != nil && rep.DNS.Source != "" && !rep.DNS.FromHosts {
-			if h, _, err := resolve.SplitHostPort(rep.DNS.Source, 53); err == nil {
+		if d := rep.DNS; d != nil && !d.FromHosts {
+			src := d.Source
+			if src == "" {
+				src = firstUnanswered(d)
+			}
+			if h, _, err := resolve.SplitHostPort(src, 53); src != "" && err == nil {
 				server = "@" + h + " "
 			}
 		}
-		return "dig " + server + rep.Host + " (is the resolver up, and UDP and TCP port 53 open to it?)"
+		return "dig " + server + "+search " + t.digType(fam) + rep.Host + " (is the resolver up, and UDP and TCP port 53 open to it?)"
 	case failure.NoRoute:
 		return "ip route get " + addr + " (add a route or a default gateway)"
 	case failure.LinkDown:

@@ -320,7 +320,8 @@ func TestLabDiagnoseNXDomain(t *testing.T) {
 	}
 	r = netdiag(t, lab.Client, nil, "diagnose", "nope")
 	if r.code != 3 || !strings.Contains(r.out, "failed at DNS: nope does not resolve: the name does not exist (NXDOMAIN)") ||
-		!strings.Contains(r.out, "Next: dig nope") {
+		!strings.Contains(r.out, "resolve: A query for nope.lab.test, then nope: NXDOMAIN from 198.18.1.53:53") ||
+		!strings.Contains(r.out, "Next: dig +search nope") {
 		t.Fatalf("text: %v", r)
 	}
 }
@@ -332,6 +333,22 @@ func TestLabDiagnoseDNSTimeout(t *testing.T) {
 	lab.Client.UseResolver(t, netlab.SilentDNS4)
 	m, r := diagRun(t, lab, "--timeout", "0.3", "web")
 	expectVerdict(t, m, r, "failed", "dns", "dns-timeout", 3)
+	ev, _ := steps(t, m)["resolve"]["evidence"].([]any)
+	if len(ev) != 4 || ev[0] != "A query to 198.18.1.55:53: no answer within 300ms" || ev[1] != "A query for web.lab.test: no resolver answered" {
+		t.Fatalf("evidence %v: %v", ev, r)
+	}
+
+	// A dead first resolver does not fail the diagnosis, but every lookup
+	// waits for it: a note says so, and the silent resolver is asked
+	// once, not again for the search list's next name.
+	lab.Client.UseResolver(t, netlab.SilentDNS4, netlab.DNS4)
+	m, r = diagRun(t, lab, "--timeout", "0.3", "-4", "web:53")
+	st := steps(t, m)
+	notes, _ := m["families"].(map[string]any)["ipv4"].(map[string]any)["notes"].([]any)
+	if st["resolve"]["ok"] != true || len(notes) != 1 ||
+		!contains(notes[0], "the resolver 198.18.1.55:53 does not answer: every lookup waits for it before asking 198.18.1.53:53") {
+		t.Fatalf("dead first resolver: %v", r)
+	}
 }
 
 func TestLabDiagnoseNoRoute(t *testing.T) {

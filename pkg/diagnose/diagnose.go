@@ -260,14 +260,14 @@ func Diagnose(ctx context.Context, host string, o Options) (*Report, error) {
 func (r *Report) resolve(ctx context.Context, host string, o *Options) error {
 	if a, err := netip.ParseAddr(host); err == nil {
 		a = a.Unmap()
+		if err := checkTargetAddr(a); err != nil {
+			return err
+		}
 		if !o.Family.Allows(a) {
 			return failure.Inputf("%s is not an %s address", host, o.Family)
 		}
 		r.Families = []*FamilyReport{{Family: familyOf(a), Addr: a}}
 		return nil
-	}
-	if host == "" {
-		return failure.Inputf("diagnose: empty host name")
 	}
 	want4, want6 := o.Family != resolve.IPv6, o.Family != resolve.IPv4
 	ans, err := LookupDNS(ctx, host, want4, want6, o.DNS)
@@ -277,48 +277,88 @@ func (r *Report) resolve(ctx context.Context, host string, o *Options) error {
 	}
 	r.DNS = ans
 	if f != nil {
-		s := dnsFailedStep(ans, want4, want6, f)
+		s := dnsFailedStep(ans, f)
 		r.Resolve = &s
 		r.Verdict, r.Failure, r.Summary = Failed, f, explain(f, sentenceContext{host: host})
 		return nil
 	}
-	if want4 {
-		r.addResolved(ans, "ipv4", ans.A, ans.ARcode, ans.AElapsed, want6)
-	}
-	if want6 {
-		r.addResolved(ans, "ipv6", ans.AAAA, ans.AAAARcode, ans.AAAAElapsed, want4)
+	for _, q := range []*DNSQuery{&ans.A, &ans.AAAA} {
+		if q.Type != "" {
+			r.addResolved(ans, q, want4 && want6)
+		}
 	}
 	return nil
+}
+
+// checkTargetAddr refuses, as an input error, an address no TCP service
+// can be diagnosed at, and an IPv6 link-local address without the
+// interface that gives it a meaning.
+func checkTargetAddr(a netip.Addr) error {
+	switch {
+	case a.IsUnspecified():
+		return failure.Inputf("%s is the unspecified address, not a host's: give the address of the host to diagnose", a)
+	case a.IsMulticast():
+		return failure.Inputf("%s is a multicast address: a TCP service has one host's address", a)
+	case a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return failure.Inputf("%s is the broadcast address: a TCP service has one host's address", a)
+	case a.Is6() && a.IsLinkLocalUnicast() && a.Zone() == "":
+		return failure.Inputf("%s is a link-local address: name the interface, as in [%s%%eth0]:PORT", a, a)
+	case a.Zone() != "":
+		if _, err := interfaceOfZone(a.Zone()); err != nil {
+			return failure.Localf(err, "%s: this machine has no interface %q", a, a.Zone())
+		}
+	}
+	return nil
+}
+
+// interfaceOfZone finds the interface an address's zone names, by name
+// or by index.
+func interfaceOfZone(zone string) (*net.Interface, error) {
+	if i, err := strconv.Atoi(zone); err == nil {
+		return net.InterfaceByIndex(i)
+	}
+	return net.InterfaceByName(zone)
 }
 
 // addResolved adds the family of one record type: diagnosed when it has an
 // address, failed at DNS when its query failed while the other family's
 // worked, and left out when the name simply has no such record.
-func (r *Report) addResolved(ans *DNSAnswer, family string, addrs []netip.Addr, rcode string, elapsed time.Duration, both bool) {
-	rtype := "A"
-	if family == "ipv6" {
-		rtype = "AAAA"
+func (r *Report) addResolved(ans *DNSAnswer, q *DNSQuery, both bool) {
+	family := "ipv4"
+	if q.Type == "AAAA" {
+		family = "ipv6"
 	}
 	fr := &FamilyReport{Family: family}
-	step := Step{Layer: failure.LayerDNS, Check: "resolve", Elapsed: elapsed}
+	step := Step{Layer: failure.LayerDNS, Check: "resolve", Elapsed: q.Elapsed, Evidence: dnsEvidence(ans, q)}
+	var fl *failure.Failure
 	switch {
-	case len(addrs) > 0:
-		fr.Addr = addrs[0]
+	case len(q.Addrs) > 0:
+		fr.Addr = q.Addrs[0]
 		step.OK = true
-		step.Detail = rtype + " " + addrs[0].String()
-		if len(addrs) > 1 {
-			step.Detail += fmt.Sprintf(" (first of %d)", len(addrs))
+		step.Detail = q.Type + " " + q.Addrs[0].String()
+		if len(q.Addrs) > 1 {
+			step.Detail += fmt.Sprintf(" (first of %d)", len(q.Addrs))
 		}
-		step.Evidence = dnsEvidence(ans, rtype, addrs, rcode)
-	case rcode == "NOERROR" || !both || ans.FromHosts:
+		for _, u := range q.Unanswered {
+			server, why, _ := strings.Cut(u, ": ")
+			note := fmt.Sprintf("the resolver %s fails (%s): lookups go on to %s", server, why, q.Server)
+			if strings.HasPrefix(why, "no answer") {
+				note = fmt.Sprintf("the resolver %s does not answer: every lookup waits for it before asking %s", server, q.Server)
+			}
+			fr.Notes = append(fr.Notes, note)
+		}
+	case len(q.Unusable) > 0 && both:
+		fl = failure.New(failure.NoAddress, unusableDetail(q.Unusable))
+	case q.Rcode == "NOERROR" || !both || ans.FromHosts:
 		// NODATA: the name has no record of this type, which is no fault.
 		return
 	default:
-		fl := rcodeFailure(rcode, rtype, ans.Source)
-		step.Detail = "the " + rtype + " query failed: " + fl.Reason.Sentence()
+		fl = rcodeFailure(q)
+	}
+	if fl != nil {
+		step.Detail = "the " + q.Type + " query fails: " + fl.Reason.Sentence()
 		step.Failure = fl
-		step.Evidence = dnsEvidence(ans, rtype, nil, rcode)
-		fr.fail(fl, explain(fl, sentenceContext{host: ans.Name}))
+		fr.fail(fl, explain(fl, sentenceContext{host: ans.Name, rtype: q.Type}))
 	}
 	fr.add(step)
 	r.Families = append(r.Families, fr)
@@ -326,12 +366,12 @@ func (r *Report) addResolved(ans *DNSAnswer, family string, addrs []netip.Addr, 
 
 // rcodeFailure classifies one failed query of a name that otherwise
 // resolved.
-func rcodeFailure(rcode, rtype, server string) *failure.Failure {
-	detail := rtype + " query"
-	if server != "" {
-		detail += ", resolver " + server
+func rcodeFailure(q *DNSQuery) *failure.Failure {
+	detail := q.Type + " query"
+	if q.Server != "" {
+		detail += ", resolver " + q.Server
 	}
-	switch rcode {
+	switch q.Rcode {
 	case "":
 		return failure.New(failure.DNSTimeout, "no answer to the "+detail)
 	case "NXDOMAIN":
@@ -339,50 +379,53 @@ func rcodeFailure(rcode, rtype, server string) *failure.Failure {
 	case "REFUSED":
 		return failure.New(failure.DNSRefused, detail)
 	}
-	return failure.New(failure.ServFail, rcode+" to the "+detail)
+	return failure.New(failure.ServFail, q.Rcode+" to the "+detail)
 }
 
-func dnsEvidence(ans *DNSAnswer, rtype string, addrs []netip.Addr, rcode string) []string {
-	var ev []string
+// dnsEvidence lists what one query brought: the names asked, each
+// resolver that did not answer and why, the answer and its addresses.
+func dnsEvidence(ans *DNSAnswer, q *DNSQuery) []string {
 	if ans.FromHosts {
 		line := "from the hosts file " + ans.Source
-		if len(addrs) > 0 {
-			line = rtype + " " + addrs[0].String() + " " + line
+		if len(q.Addrs) > 0 {
+			line = q.Type + " " + q.Addrs[0].String() + " " + line
 		}
 		return []string{line}
 	}
-	line := rtype + " query: "
-	if rcode == "" {
-		line += "no answer"
-	} else {
-		line += rcode
+	var ev []string
+	for _, u := range q.Unanswered {
+		ev = append(ev, q.Type+" query to "+u)
 	}
-	if ans.Source != "" {
-		line += " from " + ans.Source
+	line := q.Type + " query"
+	if len(q.Names) > 0 {
+		line += " for " + strings.Join(q.Names, ", then ")
+	}
+	if q.Rcode == "" {
+		line += ": no resolver answered"
+	} else {
+		line += ": " + q.Rcode + " from " + q.Server
 	}
 	ev = append(ev, line)
-	if len(addrs) > 0 {
-		list := make([]string, len(addrs))
-		for i, a := range addrs {
-			list[i] = a.String()
-		}
-		ev = append(ev, rtype+" "+strings.Join(list, ", "))
+	if len(q.Addrs) > 0 {
+		ev = append(ev, q.Type+" "+joinAddrs(q.Addrs, ", "))
+	}
+	if len(q.Unusable) > 0 {
+		ev = append(ev, q.Type+" "+joinAddrs(q.Unusable, ", ")+": not a host's address")
 	}
 	return ev
 }
 
 // dnsFailedStep is the DNS step of a name without any address.
-func dnsFailedStep(ans *DNSAnswer, want4, want6 bool, f *failure.Failure) Step {
+func dnsFailedStep(ans *DNSAnswer, f *failure.Failure) Step {
 	s := Step{Layer: failure.LayerDNS, Check: "resolve", Failure: f, Detail: f.Reason.Sentence()}
 	if ans == nil {
 		return s
 	}
-	s.Elapsed = max(ans.AElapsed, ans.AAAAElapsed)
-	if want4 {
-		s.Evidence = append(s.Evidence, dnsEvidence(ans, "A", nil, ans.ARcode)...)
-	}
-	if want6 {
-		s.Evidence = append(s.Evidence, dnsEvidence(ans, "AAAA", nil, ans.AAAARcode)...)
+	s.Elapsed = max(ans.A.Elapsed, ans.AAAA.Elapsed)
+	for _, q := range []*DNSQuery{&ans.A, &ans.AAAA} {
+		if q.Type != "" {
+			s.Evidence = append(s.Evidence, dnsEvidence(ans, q)...)
+		}
 	}
 	return s
 }

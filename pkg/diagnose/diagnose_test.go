@@ -69,6 +69,8 @@ func TestResolveFamilies(t *testing.T) {
 		{"v6fail.lab.test", resolve.IPv4, []string{"ipv4"}, nil, ""},
 		{"v4only.lab.test", resolve.IPv6, nil, nil, failure.NoAddress},
 		{"nope.lab.test", resolve.Any, nil, nil, failure.NXDomain},
+		{"blocked.lab.test", resolve.Any, nil, nil, failure.NoAddress},
+		{"v6blocked.lab.test", resolve.Any, []string{"ipv4", "ipv6"}, map[string]failure.Reason{"ipv6": failure.NoAddress}, ""},
 	}
 	for _, c := range cases {
 		r := &Report{}
@@ -92,6 +94,37 @@ func TestResolveFamilies(t *testing.T) {
 		}
 		if c.reason != "" && (r.Failure == nil || r.Failure.Reason != c.reason || !r.Unresolved() || r.Resolve == nil || r.Resolve.OK) {
 			t.Errorf("%s: failure %+v, want %s", c.name, r.Failure, c.reason)
+		}
+	}
+
+	// The sentences say which query failed, and why, without claiming
+	// that a name with an A record does not resolve.
+	for name, want := range map[string]string{
+		"v6fail.lab.test":    "the AAAA query for v6fail.lab.test fails: the resolver could not answer (SERVFAIL)",
+		"v6blocked.lab.test": "the AAAA query for v6blocked.lab.test fails: the resolver answers ::, the answer DNS filters give",
+		"blocked.lab.test":   "blocked.lab.test does not resolve: the resolver answers 0.0.0.0, ::, the answer DNS filters give",
+	} {
+		r := &Report{}
+		if err := r.resolve(context.Background(), name, &Options{DNS: cfg}); err != nil {
+			t.Fatal(err)
+		}
+		got := r.Summary
+		for _, f := range r.Families {
+			if f.Verdict == Failed {
+				got = f.Summary
+			}
+		}
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+
+	// What no diagnosis can be made of is bad input.
+	for _, host := range []string{"0.0.0.0", "::", "224.0.0.1", "ff02::1", "255.255.255.255", "fe80::1", "a..b", "a b"} {
+		err := (&Report{}).resolve(context.Background(), host, &Options{DNS: cfg})
+		var fe *failure.Error
+		if !errors.As(err, &fe) || fe.Kind != failure.KindInput {
+			t.Errorf("%s: %v, want an input error", host, err)
 		}
 	}
 }

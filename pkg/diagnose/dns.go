@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -39,27 +42,39 @@ type DNSAnswer struct {
 	// FromHosts is set when the hosts file gave the addresses (no query
 	// was sent, so there are no response codes).
 	FromHosts bool
-	A         []netip.Addr
-	AAAA      []netip.Addr
-	// ARcode and AAAARcode are the DNS response codes ("NOERROR",
-	// "NXDOMAIN", "SERVFAIL", ...), empty when no server answered.
-	ARcode, AAAARcode string
-	// AElapsed and AAAAElapsed time each query up to its answer.
-	AElapsed, AAAAElapsed time.Duration
+	// A and AAAA are the two queries; a query not asked for has an empty
+	// Type.
+	A, AAAA DNSQuery
+}
+
+// DNSQuery is the outcome of one record type's query.
+type DNSQuery struct {
+	// Type is "A" or "AAAA"; empty when the query was not asked for.
+	Type string
+	// Names are the names asked, in order: the name as given and, as a
+	// stub resolver does, the name in each search domain.
+	Names []string
+	// Server is the resolver whose answer counts; empty when none
+	// answered.
+	Server string
+	// Rcode is the DNS response code ("NOERROR", "NXDOMAIN",
+	// "SERVFAIL", ...), empty when no server answered.
+	Rcode string
+	// Addrs are the usable addresses of the answer.
+	Addrs []netip.Addr
+	// Unusable are answers no host can be reached at (0.0.0.0, ::),
+	// left out of Addrs: DNS filters give them to the names they block.
+	Unusable []netip.Addr
+	// Unanswered says, for each resolver that gave no answer, why
+	// ("198.18.1.55:53: no answer within 2s"), in the order asked.
+	Unanswered []string
+	// Elapsed times the query up to its answer.
+	Elapsed time.Duration
 }
 
 // Addrs returns the addresses of the families asked for, IPv4 first.
 func (a *DNSAnswer) Addrs() []netip.Addr {
-	return append(append([]netip.Addr(nil), a.A...), a.AAAA...)
-}
-
-// queryResult is one record type's outcome.
-type queryResult struct {
-	addrs   []netip.Addr
-	rcode   int
-	server  string
-	elapsed time.Duration
-	err     error // nil when a server answered (whatever the rcode)
+	return append(append([]netip.Addr(nil), a.A.Addrs...), a.AAAA.Addrs...)
 }
 
 // LookupDNS asks the configured resolvers for name's A and AAAA records in
@@ -69,19 +84,34 @@ type queryResult struct {
 // a resolver that does not answer, and a name without an address of the
 // asked family are told apart. Names in the hosts file are answered from
 // it, as the system resolver would.
+//
+// Each query waits cfg.Timeout for each resolver, and asks each resolver
+// once; resolv.conf's timeout and attempts options, which say how long
+// applications wait, are not used: a resolver that needs longer than the
+// diagnosis's timeout is reported as not answering. A resolver that did
+// not answer is not asked again for the other names of the search list.
 func LookupDNS(ctx context.Context, name string, want4, want6 bool, cfg DNSConfig) (*DNSAnswer, error) {
 	ans := &DNSAnswer{Name: name}
+	if want4 {
+		ans.A.Type = "A"
+	}
+	if want6 {
+		ans.AAAA.Type = "AAAA"
+	}
+	if err := CheckHostName(name); err != nil {
+		return ans, err
+	}
 	if addrs := lookupHostsFile(cfg.Hosts, name); len(addrs) > 0 {
 		ans.Source, ans.FromHosts = hostsPath(cfg.Hosts), true
 		for _, a := range addrs {
 			switch {
 			case a.Is4() && want4:
-				ans.A = append(ans.A, a)
+				ans.A.Addrs = append(ans.A.Addrs, a)
 			case a.Is6() && want6:
-				ans.AAAA = append(ans.AAAA, a)
+				ans.AAAA.Addrs = append(ans.AAAA.Addrs, a)
 			}
 		}
-		if len(ans.A)+len(ans.AAAA) == 0 {
+		if len(ans.A.Addrs)+len(ans.AAAA.Addrs) == 0 {
 			return ans, failure.New(failure.NoAddress, "the hosts file has no address of the requested family")
 		}
 		return ans, nil
@@ -95,105 +125,158 @@ func LookupDNS(ctx context.Context, name string, want4, want6 bool, cfg DNSConfi
 	if timeout <= 0 {
 		timeout = 2 * time.Second
 	}
-	var (
-		wg       sync.WaitGroup
-		res4     = queryResult{err: errNotAsked}
-		res6     = queryResult{err: errNotAsked}
-		fqdnList = candidates(name, search, ndots)
-	)
-	if want4 {
+	names := candidates(name, search, ndots)
+	var wg sync.WaitGroup
+	for _, q := range []*DNSQuery{&ans.A, &ans.AAAA} {
+		if q.Type == "" {
+			continue
+		}
 		wg.Add(1)
-		go func() { defer wg.Done(); res4 = resolveType(ctx, fqdnList, dns.TypeA, servers, timeout) }()
-	}
-	if want6 {
-		wg.Add(1)
-		go func() { defer wg.Done(); res6 = resolveType(ctx, fqdnList, dns.TypeAAAA, servers, timeout) }()
+		go func() {
+			defer wg.Done()
+			q.resolve(ctx, names, servers, timeout)
+		}()
 	}
 	wg.Wait()
-
-	ans.A, ans.AElapsed, ans.ARcode = res4.addrs, res4.elapsed, rcodeName(res4)
-	ans.AAAA, ans.AAAAElapsed, ans.AAAARcode = res6.addrs, res6.elapsed, rcodeName(res6)
-	ans.Source = res4.server
-	if ans.Source == "" {
-		ans.Source = res6.server
+	if err := ctx.Err(); err != nil {
+		return ans, fmt.Errorf("diagnose: resolve %s: %w", name, err)
 	}
-	if len(ans.A)+len(ans.AAAA) > 0 {
+	ans.Source = ans.A.Server
+	if ans.Source == "" {
+		ans.Source = ans.AAAA.Server
+	}
+	if len(ans.A.Addrs)+len(ans.AAAA.Addrs) > 0 {
 		return ans, nil
 	}
-	return ans, classifyDNS(res4, res6)
+	return ans, classifyDNS(ans.A, ans.AAAA)
 }
 
-var errNotAsked = errors.New("not asked")
-
-func rcodeName(r queryResult) string {
-	if r.err != nil {
-		return ""
+// CheckHostName refuses, as an input error, what cannot be a host name:
+// characters other than letters, digits, '-' and '_', an empty label, a
+// label longer than 63 bytes or a name longer than 253. A name that fails
+// here would never reach a resolver.
+func CheckHostName(name string) error {
+	n := strings.TrimSuffix(name, ".")
+	if n == "" {
+		return failure.Inputf("empty host name")
 	}
-	return dns.RcodeToString[r.rcode]
+	if len(n) > 253 {
+		return failure.Inputf("the host name is %d bytes long, more than DNS allows (253)", len(n))
+	}
+	for _, label := range strings.Split(n, ".") {
+		switch {
+		case label == "":
+			return failure.Inputf("%q is not a valid host name: it has an empty label", name)
+		case len(label) > 63:
+			return failure.Inputf("%q is not a valid host name: a label is longer than 63 bytes", name)
+		}
+		for _, c := range label {
+			if c != '-' && c != '_' && !('a' <= c && c <= 'z') && !('A' <= c && c <= 'Z') && !('0' <= c && c <= '9') {
+				return failure.Inputf("%q is not a valid host name: %q is not allowed in one", name, c)
+			}
+		}
+	}
+	return nil
 }
 
-// classifyDNS picks the reason when no address came back. A definite
-// answer from a server outranks a timeout of the other query.
-func classifyDNS(results ...queryResult) *failure.Failure {
+// classifyDNS picks the reason when no usable address came back. A
+// definite answer from a server outranks a timeout of the other query.
+func classifyDNS(queries ...DNSQuery) *failure.Failure {
 	answered, timedOut := false, false
-	for _, r := range results {
+	var unusable []netip.Addr
+	for _, q := range queries {
 		switch {
-		case errors.Is(r.err, errNotAsked):
+		case q.Type == "":
 			continue
-		case r.err != nil:
+		case q.Rcode == "":
 			timedOut = true
 			continue
 		}
 		answered = true
-		switch r.rcode {
-		case dns.RcodeNameError:
-			return failure.New(failure.NXDomain, "from "+r.server)
-		case dns.RcodeServerFailure:
-			return failure.New(failure.ServFail, "from "+r.server)
-		case dns.RcodeRefused:
-			return failure.New(failure.DNSRefused, "from "+r.server)
-		case dns.RcodeSuccess:
+		unusable = append(unusable, q.Unusable...)
+		switch q.Rcode {
+		case "NXDOMAIN":
+			return failure.New(failure.NXDomain, "from "+q.Server)
+		case "SERVFAIL":
+			return failure.New(failure.ServFail, "from "+q.Server)
+		case "REFUSED":
+			return failure.New(failure.DNSRefused, "from "+q.Server)
+		case "NOERROR":
 		default:
-			return failure.New(failure.ServFail, dns.RcodeToString[r.rcode]+" from "+r.server)
+			return failure.New(failure.ServFail, q.Rcode+" from "+q.Server)
 		}
 	}
-	if answered {
-		return failure.New(failure.NoAddress, "the name exists but has no address of the requested family")
-	}
-	if timedOut {
+	switch {
+	case len(unusable) > 0:
+		return failure.New(failure.NoAddress, unusableDetail(unusable))
+	case answered:
+		return failure.New(failure.NoAddress, "")
+	case timedOut:
 		return failure.New(failure.DNSTimeout, "no resolver answered")
 	}
 	return failure.New(failure.NoAddress, "")
 }
 
-// resolveType tries each candidate name on each server until one answers
+// unusableDetail says what an answer of only unusable addresses means.
+func unusableDetail(addrs []netip.Addr) string {
+	return "the resolver answers " + joinAddrs(addrs, ", ") + ", the answer DNS filters give to names they block"
+}
+
+// resolve tries each candidate name on each server until one answers
 // with something other than NXDOMAIN, as a stub resolver walks its search
-// list. The last answer (or error) is returned when none succeeds.
-func resolveType(ctx context.Context, names []string, qtype uint16, servers []string, timeout time.Duration) queryResult {
+// list; the last answer counts when none does. A server that gives no
+// answer is not asked again.
+func (q *DNSQuery) resolve(ctx context.Context, names, servers []string, timeout time.Duration) {
+	qtype := dns.TypeA
+	if q.Type == "AAAA" {
+		qtype = dns.TypeAAAA
+	}
 	start := time.Now()
-	last := queryResult{err: errors.New("no resolver configured")}
+	alive := servers
 	for _, fqdn := range names {
-		r := queryServers(ctx, fqdn, qtype, servers, timeout)
-		r.elapsed = time.Since(start)
-		last = r
-		if r.err == nil && r.rcode != dns.RcodeNameError {
-			return r
-		}
-		if ctx.Err() != nil {
+		if len(alive) == 0 || ctx.Err() != nil {
 			break
 		}
+		q.Names = append(q.Names, strings.TrimSuffix(fqdn, "."))
+		r := queryServers(ctx, fqdn, qtype, alive, timeout)
+		q.Elapsed = time.Since(start)
+		q.Server, q.Rcode, q.Addrs, q.Unusable = r.server, r.rcode, nil, nil
+		for _, a := range r.addrs {
+			if a.IsUnspecified() {
+				q.Unusable = append(q.Unusable, a)
+			} else {
+				q.Addrs = append(q.Addrs, a)
+			}
+		}
+		for _, u := range r.unanswered {
+			q.Unanswered = append(q.Unanswered, u.server+": "+u.why)
+			alive = slices.DeleteFunc(slices.Clone(alive), func(s string) bool { return s == u.server })
+		}
+		if r.rcode != "" && r.rcode != "NXDOMAIN" {
+			return
+		}
 	}
-	return last
 }
+
+// serverAnswer is one name's outcome over the servers.
+type serverAnswer struct {
+	server     string // the server whose answer counts; "" when none answered
+	rcode      string
+	addrs      []netip.Addr
+	unanswered []silentServer
+}
+
+// silentServer is a resolver that gave no answer, and why.
+type silentServer struct{ server, why string }
 
 // queryServers asks each server in turn, moving on only when one does not
 // answer or answers SERVFAIL/REFUSED.
-func queryServers(ctx context.Context, fqdn string, qtype uint16, servers []string, timeout time.Duration) queryResult {
+func queryServers(ctx context.Context, fqdn string, qtype uint16, servers []string, timeout time.Duration) serverAnswer {
 	msg := new(dns.Msg)
 	msg.SetQuestion(fqdn, qtype)
 	msg.RecursionDesired = true
 	client := &dns.Client{Net: "udp", Timeout: timeout}
-	var last queryResult
+	var out serverAnswer
 	for _, srv := range servers {
 		qctx, cancel := context.WithTimeout(ctx, timeout)
 		in, _, err := client.ExchangeContext(qctx, msg, srv)
@@ -205,27 +288,45 @@ func queryServers(ctx context.Context, fqdn string, qtype uint16, servers []stri
 			cancel()
 		}
 		if err != nil {
-			last = queryResult{server: srv, err: err}
+			if ctx.Err() != nil {
+				return out
+			}
+			out.unanswered = append(out.unanswered, silentServer{srv, queryErrorWords(err, timeout)})
 			continue
 		}
-		last = queryResult{server: srv, rcode: in.Rcode}
+		out.server, out.rcode, out.addrs = srv, dns.RcodeToString[in.Rcode], nil
 		for _, rr := range in.Answer {
 			switch v := rr.(type) {
 			case *dns.A:
 				if a, ok := netip.AddrFromSlice(v.A.To4()); ok && qtype == dns.TypeA {
-					last.addrs = append(last.addrs, a)
+					out.addrs = append(out.addrs, a)
 				}
 			case *dns.AAAA:
 				if a, ok := netip.AddrFromSlice(v.AAAA); ok && qtype == dns.TypeAAAA {
-					last.addrs = append(last.addrs, a)
+					out.addrs = append(out.addrs, a)
 				}
 			}
 		}
 		if in.Rcode == dns.RcodeSuccess || in.Rcode == dns.RcodeNameError {
-			return last
+			return out
 		}
 	}
-	return last
+	return out
+}
+
+// queryErrorWords says why a resolver gave no answer, in plain words.
+func queryErrorWords(err error, timeout time.Duration) string {
+	var errno syscall.Errno
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused with ICMP port unreachable: nothing serves DNS there"
+	case errors.As(err, &errno):
+		return "the query could not be sent or answered: " + errno.Error()
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "no answer within " + timeout.String()
+	}
+	return "no usable answer: " + err.Error()
 }
 
 // resolvers returns the servers, search list and ndots to use.
@@ -263,7 +364,11 @@ func candidates(name string, search []string, ndots int) []string {
 		out = append(out, asIs)
 	}
 	for _, s := range search {
-		out = append(out, dns.Fqdn(name+"."+strings.TrimSuffix(s, ".")))
+		// A search domain that makes the name too long for DNS is
+		// skipped, as stub resolvers do.
+		if fqdn := dns.Fqdn(name + "." + strings.TrimSuffix(s, ".")); len(fqdn) <= 254 {
+			out = append(out, fqdn)
+		}
 	}
 	if strings.Count(name, ".") < ndots {
 		out = append(out, asIs)

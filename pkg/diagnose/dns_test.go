@@ -2,10 +2,12 @@ package diagnose
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +49,18 @@ func startDNS(t *testing.T) string {
 			} else {
 				m.Rcode = dns.RcodeServerFailure
 			}
+		case "blocked.lab.test.", "v6blocked.lab.test.":
+			switch {
+			case q.Qtype == dns.TypeA && q.Name == "blocked.lab.test.":
+				rr, _ := dns.NewRR(q.Name + " 60 IN A 0.0.0.0")
+				m.Answer = append(m.Answer, rr)
+			case q.Qtype == dns.TypeA:
+				rr, _ := dns.NewRR(q.Name + " 60 IN A 198.18.1.13")
+				m.Answer = append(m.Answer, rr)
+			case q.Qtype == dns.TypeAAAA:
+				rr, _ := dns.NewRR(q.Name + " 60 IN AAAA ::")
+				m.Answer = append(m.Answer, rr)
+			}
 		case "fail.lab.test.":
 			m.Rcode = dns.RcodeServerFailure
 		case "refused.lab.test.":
@@ -72,9 +86,22 @@ func silentDNS(t *testing.T) string {
 	return pc.LocalAddr().String()
 }
 
+// closedDNS is a UDP port nothing listens on: queries to it come back as
+// ICMP port unreachable.
+func closedDNS(t *testing.T) string {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	return addr
+}
+
 func TestLookupDNS(t *testing.T) {
 	good := startDNS(t)
 	silent := silentDNS(t)
+	closed := closedDNS(t)
 	noHosts := filepath.Join(t.TempDir(), "hosts")
 	cases := []struct {
 		name         string
@@ -92,6 +119,10 @@ func TestLookupDNS(t *testing.T) {
 		{"refused.lab.test", []string{good}, true, true, 0, 0, failure.DNSRefused},
 		{"both.lab.test", []string{silent}, true, true, 0, 0, failure.DNSTimeout},
 		{"both.lab.test", []string{silent, good}, true, true, 1, 1, ""},
+		{"both.lab.test", []string{closed, good}, true, true, 1, 1, ""},
+		{"both.lab.test", []string{closed}, true, true, 0, 0, failure.DNSTimeout},
+		{"blocked.lab.test", []string{good}, true, true, 0, 0, failure.NoAddress},
+		{"v6blocked.lab.test", []string{good}, true, true, 1, 0, ""},
 	}
 	for _, c := range cases {
 		ans, err := LookupDNS(context.Background(), c.name, c.want4, c.want6,
@@ -103,12 +134,67 @@ func TestLookupDNS(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || len(ans.A) != c.a || len(ans.AAAA) != c.aaaa {
+		if err != nil || len(ans.A.Addrs) != c.a || len(ans.AAAA.Addrs) != c.aaaa {
 			t.Errorf("%s via %v: got %+v, %v", c.name, c.servers, ans, err)
 			continue
 		}
-		if ans.Source != good || (c.want4 && ans.ARcode != "NOERROR") {
-			t.Errorf("%s: source %q rcode %q", c.name, ans.Source, ans.ARcode)
+		if ans.Source != good || (c.want4 && ans.A.Rcode != "NOERROR") {
+			t.Errorf("%s: source %q rcode %q", c.name, ans.Source, ans.A.Rcode)
+		}
+		if c.servers[0] != good && (len(ans.A.Unanswered) != 1 || !strings.HasPrefix(ans.A.Unanswered[0], c.servers[0]+": ")) {
+			t.Errorf("%s via %v: unanswered %q", c.name, c.servers, ans.A.Unanswered)
+		}
+	}
+}
+
+// TestLookupDNSUnanswered checks what is said of resolvers that do not
+// answer, and that one is asked only once per query however long the
+// search list.
+func TestLookupDNSUnanswered(t *testing.T) {
+	good, silent, closed := startDNS(t), silentDNS(t), closedDNS(t)
+	timeout := 300 * time.Millisecond
+	q := DNSQuery{Type: "A"}
+	start := time.Now()
+	q.resolve(context.Background(), []string{"nope.lab.test.", "nope.corp.lab.test.", "both.lab.test."}, []string{silent, closed, good}, timeout)
+	if q.Rcode != "NOERROR" || len(q.Addrs) != 1 || len(q.Names) != 3 || q.Server != good {
+		t.Fatalf("query %+v", q)
+	}
+	want := []string{silent + ": no answer within 300ms", closed + ": refused with ICMP port unreachable: nothing serves DNS there"}
+	if strings.Join(q.Unanswered, "|") != strings.Join(want, "|") {
+		t.Fatalf("unanswered %q, want %q", q.Unanswered, want)
+	}
+	if el := time.Since(start); el > 2*timeout {
+		t.Fatalf("the silent resolver was asked again: %v", el)
+	}
+
+	// Nobody answers: only the first name is asked.
+	q = DNSQuery{Type: "AAAA"}
+	q.resolve(context.Background(), []string{"a.lab.test.", "b.lab.test."}, []string{silent}, timeout)
+	if q.Rcode != "" || len(q.Names) != 1 || len(q.Unanswered) != 1 {
+		t.Fatalf("query %+v", q)
+	}
+}
+
+func TestCheckHostName(t *testing.T) {
+	for _, ok := range []string{"web", "web.lab.test", "web.lab.test.", "_srv.x-1.lab.test", strings.Repeat("a", 63) + ".test"} {
+		if err := CheckHostName(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for name, want := range map[string]string{
+		"":                               "empty host name",
+		"a..b":                           "empty label",
+		".web":                           "empty label",
+		"a b":                            `' ' is not allowed`,
+		"bad!":                           `'!' is not allowed`,
+		"bücher.test":                    `'ü' is not allowed`,
+		strings.Repeat("a", 64) + ".b":   "longer than 63",
+		strings.Repeat("abc.", 64) + "d": "more than DNS allows",
+	} {
+		err := CheckHostName(name)
+		var fe *failure.Error
+		if !errors.As(err, &fe) || fe.Kind != failure.KindInput || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an input error with %q", name, err, want)
 		}
 	}
 }
@@ -132,13 +218,15 @@ func TestLookupDNSSearchAndHosts(t *testing.T) {
 	if len(got) != 2 || got[0] != "web.corp.lab.test." || got[1] != "web." {
 		t.Fatalf("candidates: %v", got)
 	}
-	r := resolveType(context.Background(), got, dns.TypeA, []string{net.JoinHostPort(host, port)}, time.Second)
-	if r.err != nil || len(r.addrs) != 1 || r.addrs[0] != netip.MustParseAddr("198.18.1.10") {
-		t.Fatalf("search list lookup: %+v", r)
+	q := DNSQuery{Type: "A"}
+	q.resolve(context.Background(), got, []string{net.JoinHostPort(host, port)}, time.Second)
+	if q.Rcode != "NOERROR" || len(q.Addrs) != 1 || q.Addrs[0] != netip.MustParseAddr("198.18.1.10") ||
+		strings.Join(q.Names, ",") != "web.corp.lab.test" {
+		t.Fatalf("search list lookup: %+v", q)
 	}
 
 	ans, err := LookupDNS(context.Background(), "PINNED.lab.test", true, false, DNSConfig{Hosts: hosts, ResolvConf: resolv})
-	if err != nil || ans.Source != hosts || len(ans.A) != 1 || len(ans.AAAA) != 0 {
+	if err != nil || ans.Source != hosts || len(ans.A.Addrs) != 1 || len(ans.AAAA.Addrs) != 0 {
 		t.Fatalf("hosts file: %+v %v", ans, err)
 	}
 	if _, _, _, err := (DNSConfig{ResolvConf: filepath.Join(dir, "missing")}).resolvers(); err == nil {

@@ -11,11 +11,37 @@ import (
 
 // sentenceContext is what a verdict sentence may mention.
 type sentenceContext struct {
-	host  string
-	port  int
-	route *Route
-	path  *Path
+	host string
+	// addr is the family's address; invalid for a name that did not
+	// resolve.
+	addr netip.Addr
+	port int
+	// rtype is "A" or "AAAA" when only that query of a name failed.
+	rtype string
+	// noPing is set when no echo could be sent, so that a silent
+	// handshake cannot be told from a host that is down.
+	noPing bool
+	route  *Route
+	path   *Path
 }
+
+// target names the host diagnosed: the address given, or the name with
+// the family's address, so that the sentences of two families differ.
+func (c sentenceContext) target() string {
+	if c.addr.IsValid() && c.host != c.addr.String() {
+		return c.host + " (" + c.addr.String() + ")"
+	}
+	return c.host
+}
+
+// local reports whether from, a failure's sender, is this machine.
+func (c sentenceContext) local(from string) bool {
+	return from == thisMachine || isLocal(from, c.route)
+}
+
+// thisMachine is what pkg/ping puts in a failure's From when the kernel
+// refused to send.
+const thisMachine = "this machine"
 
 // explain turns a failure into the verdict sentence, with the names of
 // the devices involved.
@@ -23,9 +49,16 @@ func explain(f *failure.Failure, c sentenceContext) string {
 	from := f.From
 	switch f.Reason {
 	case failure.NXDomain, failure.ServFail, failure.DNSRefused, failure.DNSTimeout, failure.NoAddress:
-		return fmt.Sprintf("%s does not resolve: %s", c.host, f.Reason.Sentence())
+		s := f.Reason.Sentence()
+		if f.Reason == failure.NoAddress && f.Detail != "" {
+			s = f.Detail
+		}
+		if c.rtype != "" {
+			return fmt.Sprintf("the %s query for %s fails: %s", c.rtype, c.host, s)
+		}
+		return fmt.Sprintf("%s does not resolve: %s", c.host, s)
 	case failure.NoRoute:
-		return "this machine has no route to " + c.host
+		return "this machine has no route to " + c.target()
 	case failure.LinkDown:
 		if c.route != nil && c.route.Interface != "" {
 			return "the interface " + c.route.Interface + " is down"

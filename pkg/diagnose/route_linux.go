@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 
 	"github.com/netdiag/netdiag/pkg/failure"
 	"github.com/vishvananda/netlink"
@@ -15,8 +16,20 @@ import (
 // route a packet to dst would take. A missing, unreachable or prohibited
 // route is a *failure.Failure with reason no-route; a route out of an
 // interface that is down is returned with LinkUp false.
+//
+// An address with a zone (fe80::1%eth0) is looked up on that interface.
+// A broadcast or multicast route is an input error: no TCP service has
+// such an address.
 func LookupRoute(dst netip.Addr) (*Route, error) {
-	routes, err := netlink.RouteGet(net.IP(dst.AsSlice()))
+	opts := &netlink.RouteGetOptions{}
+	if z := dst.Zone(); z != "" {
+		if i, err := strconv.Atoi(z); err == nil {
+			opts.OifIndex = i
+		} else {
+			opts.Oif = z
+		}
+	}
+	routes, err := netlink.RouteGetWithOptions(net.IP(dst.AsSlice()), opts)
 	if err != nil {
 		var errno unix.Errno
 		if errors.As(err, &errno) {
@@ -31,6 +44,12 @@ func LookupRoute(dst netip.Addr) (*Route, error) {
 		return nil, failure.New(failure.NoRoute, "the kernel returned no route to "+dst.String())
 	}
 	rt := routes[0]
+	switch rt.Type {
+	case unix.RTN_BROADCAST:
+		return nil, failure.Inputf("%s is a broadcast address here: a TCP service has one host's address", dst)
+	case unix.RTN_MULTICAST:
+		return nil, failure.Inputf("%s is a multicast address: a TCP service has one host's address", dst)
+	}
 	r := &Route{Dst: dst}
 	if a, ok := netip.AddrFromSlice(rt.Src); ok {
 		r.Src = a.Unmap()
@@ -67,7 +86,7 @@ func LookupNeighbor(r *Route) (NeighborState, error) {
 	if err != nil {
 		return "", failure.Localf(err, "neighbour table of %s: %v", r.Interface, err)
 	}
-	hop := r.NextHop()
+	hop := r.NextHop().WithZone("")
 	for _, n := range neighs {
 		if a, ok := netip.AddrFromSlice(n.IP); ok && a.Unmap() == hop {
 			return neighborStateName(n.State), nil
