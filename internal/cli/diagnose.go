@@ -424,7 +424,11 @@ func (t *diagText) next() string {
 		}
 	case failure.HostUnreachable:
 		if f.From != "" {
-			return "on " + f.From + ": ip route get " + addr + "; ip neigh show " + addr + " (its route, and whether the host answers its ARP)"
+			proto := "ARP"
+			if fam != nil && fam.Family == "ipv6" {
+				proto = "neighbour discovery"
+			}
+			return "on " + f.From + ": ip route get " + addr + "; ip neigh show " + addr + " (its route, and whether the host answers its " + proto + ")"
 		}
 		return "traceroute -n " + addr
 	case failure.TTLExceeded, failure.NetUnreachable:
@@ -433,6 +437,9 @@ func (t *diagText) next() string {
 		}
 		return "traceroute -n " + addr
 	case failure.AdminProhibited, failure.PortUnreachable:
+		if fam != nil && fam.Route != nil && (f.From == "this machine" || f.From == fam.Route.Src.String()) {
+			return "nft list ruleset (this machine's own firewall rejects the packets; or iptables -S)"
+		}
 		return "netdiag tcpprobe --trace " + famFlag + ap + " (then the rules of firewall " + f.From + ")"
 	case failure.Reset, failure.Refused:
 		return "on " + addr + ": ss -ltn 'sport = :" + strconv.Itoa(rep.Port) + "' (is the service running, and on this address?)"

@@ -447,7 +447,7 @@ func TestLabDiagnoseClosedPort(t *testing.T) {
 	lab := netlab.New(t, netlab.Config{})
 	m, r := diagRun(t, lab, "198.18.1.10:81")
 	expectVerdict(t, m, r, "failed", "transport", "reset", 1)
-	if !contains(m["summary"], "host is up, nothing listens on port 81") {
+	if !contains(m["summary"], "host is up; nothing listens on port 81") {
 		t.Fatalf("closed: %v", r)
 	}
 }
@@ -516,4 +516,40 @@ func TestLabDiagnoseUnprivileged(t *testing.T) {
 	if got := checks(m); !slices.Equal(got, []string{"route", "!neighbor", "!connect"}) {
 		t.Fatalf("steps %v: %v", got, r)
 	}
+}
+
+// TestLabDiagnoseLocalFirewall rejects traffic in the client's own output
+// chain: the verdict names this machine's firewall, not a router.
+func TestLabDiagnoseLocalFirewall(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{Servers: 2})
+	serveTCP(t, lab.Servers[1], "198.18.1.11:22", nil)
+	lab.Client.Nft(t, `table inet localfw {
+	chain out {
+		type filter hook output priority 0;
+		tcp dport 9000 reject with icmpx type admin-prohibited
+		ip daddr 198.18.1.11 icmp type echo-request reject with icmpx type admin-prohibited
+	}
+}`)
+	m, r := diagRun(t, lab, "198.18.1.10:9000")
+	expectVerdict(t, m, r, "failed", "transport", "admin-prohibited", 1)
+	if !contains(m["summary"], "this machine's own firewall rejects connections to port 9000") {
+		t.Fatalf("summary: %v", r)
+	}
+	r = netdiag(t, lab.Client, nil, "diagnose", "198.18.1.10:9000")
+	if !strings.Contains(r.out, "Next: nft list ruleset") {
+		t.Fatalf("text: %v", r)
+	}
+	// Ping refused on the way out, TCP open: healthy, and no path probe
+	// for packets that never left.
+	m, r = diagRun(t, lab, "198.18.1.11:22")
+	expectVerdict(t, m, r, "healthy", "", "", 0)
+	if got := checks(m); !slices.Equal(got, []string{"route", "neighbor", "!ping", "connect"}) ||
+		!contains(m["summary"], "this machine's own firewall refuses to send ICMP echo, but port 22 connects") {
+		t.Fatalf("steps %v: %v", got, r)
+	}
+	// A refused echo is no evidence: a port nothing listens on is the
+	// transport layer's failure, as without ping.
+	m, r = diagRun(t, lab, "198.18.1.11:81")
+	expectVerdict(t, m, r, "failed", "transport", "reset", 1)
 }

@@ -21,10 +21,11 @@ type familyRun struct {
 	rep  *FamilyReport
 
 	pingErr *ping.Event // the first ICMP error or local error of the echo step
+	noPing  bool        // no echo could be sent: no ICMP socket, or this machine refused
 }
 
 func (r *familyRun) ctx() sentenceContext {
-	return sentenceContext{host: r.host, port: r.o.Port, route: r.rep.Route, path: r.rep.Path}
+	return sentenceContext{host: r.host, addr: r.rep.Addr, port: r.o.Port, noPing: r.noPing, route: r.rep.Route, path: r.rep.Path}
 }
 
 // failAt records a failed step and ends the family's diagnosis there.
@@ -32,6 +33,12 @@ func (r *familyRun) failAt(s Step, f *failure.Failure) {
 	s.OK, s.Failure = false, f
 	r.rep.add(s)
 	r.rep.fail(f, explain(f, r.ctx()))
+}
+
+// localPingError reports whether this machine refused to send the echo
+// (its own firewall, a broadcast address): the packets never left.
+func (r *familyRun) localPingError() bool {
+	return r.pingErr != nil && r.pingErr.Kind == ping.EventLocalError
 }
 
 // run climbs the layers and stops at the first that fails. The error is
@@ -72,6 +79,11 @@ func (r *familyRun) run(ctx context.Context) error {
 		return err
 	}
 	outcome := classifyPing(rep.Ping)
+	if outcome == pingICMP && r.localPingError() {
+		// The echo never left: it says nothing about the network, and
+		// the handshake decides as if there were no ping.
+		outcome, r.noPing = pingRefused, true
+	}
 	nstart := time.Now()
 	neigh, err := LookupNeighbor(route)
 	if err != nil {
@@ -196,7 +208,8 @@ func (r *familyRun) ping(ctx context.Context) (*Step, error) {
 	if err != nil {
 		var fe *failure.Error
 		if errors.As(err, &fe) && fe.Kind == failure.KindLocal {
-			rep.Notes = append(rep.Notes, "ping skipped: "+fe.Msg)
+			r.noPing = true
+			rep.Notes = append(rep.Notes, "ping skipped: "+strings.TrimPrefix(fe.Msg, "ping: "))
 			return nil, nil
 		}
 		return nil, err
@@ -205,7 +218,7 @@ func (r *familyRun) ping(ctx context.Context) (*Step, error) {
 	rep.Ping = &res
 	st := res.Stats
 	step := Step{Layer: failure.LayerNetwork, Check: "ping", Elapsed: elapsed,
-		Evidence: []string{fmt.Sprintf("%d sent, %d received, %d ICMP errors", st.Transmitted, st.Received, st.Errors)}}
+		Evidence: []string{fmt.Sprintf("%d sent, %d received, %s", st.Transmitted, st.Received, plural(st.Errors, "ICMP error"))}}
 	switch classifyPing(&res) {
 	case pingOK:
 		step.OK = true
@@ -218,7 +231,7 @@ func (r *familyRun) ping(ctx context.Context) (*Step, error) {
 		step.Detail = "no reply: " + errorText(r.pingErr, res.Failure)
 	default:
 		step.Failure = res.Failure
-		step.Detail = fmt.Sprintf("no reply to %d echo requests, and no ICMP error", st.Transmitted)
+		step.Detail = fmt.Sprintf("no reply to %s, and no ICMP error", plural(st.Transmitted, "echo request"))
 	}
 	if e := r.pingErr; e != nil && e.Failure != nil {
 		step.Evidence = append(step.Evidence, icmpEvidence(e))
@@ -226,7 +239,18 @@ func (r *familyRun) ping(ctx context.Context) (*Step, error) {
 	return &step, nil
 }
 
+// plural says "1 echo request", "4 echo requests".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
 func errorText(e *ping.Event, f *failure.Failure) string {
+	if e != nil && e.Kind == ping.EventLocalError && e.Failure != nil {
+		return e.Failure.Detail
+	}
 	if e != nil && e.Message != "" {
 		if e.From.IsValid() {
 			return e.From.String() + " answers " + e.Message
@@ -241,7 +265,7 @@ func errorText(e *ping.Event, f *failure.Failure) string {
 
 func icmpEvidence(e *ping.Event) string {
 	if e.Kind == ping.EventLocalError {
-		return "this machine refused to send: " + e.Failure.Detail
+		return "echo request " + e.Failure.Detail
 	}
 	v := ""
 	if e.Target.Addr.Is6() {
@@ -267,7 +291,7 @@ func (r *familyRun) path(ctx context.Context) error {
 		}
 		var fe *failure.Error
 		if errors.As(err, &fe) && fe.Kind == failure.KindLocal {
-			r.rep.Notes = append(r.rep.Notes, "path probe skipped: "+fe.Msg)
+			r.rep.Notes = append(r.rep.Notes, "path probe skipped: "+strings.TrimPrefix(fe.Msg, "ping: "))
 			return nil
 		}
 		return err
@@ -278,11 +302,21 @@ func (r *familyRun) path(ctx context.Context) error {
 		step.Evidence = append(step.Evidence, h.String())
 	}
 	if !step.OK {
-		if end, ok := p.End(); ok {
+		end, ended := p.End()
+		loop := p.Loop()
+		switch {
+		case ended:
 			step.Failure = end.Failure
-		} else {
+		case loop != nil:
+			step.Failure = &failure.Failure{Layer: failure.LayerNetwork, Reason: failure.TTLExceeded, Detail: p.Describe(), From: loop[0].String()}
+		default:
 			step.Failure = failure.New(failure.Timeout, p.Describe()).At(failure.LayerNetwork)
 		}
+	}
+	// Routers limit their ICMP errors: one that has just answered the
+	// echo may have nothing left for the path probe.
+	if e := r.pingErr; e != nil && e.From.IsValid() && !p.Answered() {
+		step.Detail = fmt.Sprintf("no hop answers, although %s answered the echo request just before: it limits its ICMP errors", e.From)
 	}
 	r.rep.add(step)
 	return nil
@@ -312,7 +346,13 @@ func (r *familyRun) connect(ctx context.Context, outcome pingOutcome) error {
 		rep.add(step)
 		return nil
 	}
-	step.Detail += ": " + res.Explain()
+	if res.Reason() == failure.Timeout {
+		// Not handshake's "or the host is down": the echo may have
+		// shown it is up.
+		step.Detail += ": the SYN gets no answer"
+	} else {
+		step.Detail += ": " + res.Explain()
+	}
 	step.Failure = res.Failure
 	if res.State == handshake.Closed && (outcome == pingICMP || outcome == pingSilent) {
 		rep.Notes = append(rep.Notes, "ping gets no answer although the host is up: ICMP is filtered")
@@ -320,7 +360,7 @@ func (r *familyRun) connect(ctx context.Context, outcome pingOutcome) error {
 	// Without the echo, the handshake is what made the kernel resolve
 	// the next hop: its failure is the link layer's, and the neighbour
 	// step is judged again.
-	if outcome == pingSkipped && res.Reason() == failure.NeighborUnresolved {
+	if (outcome == pingSkipped || outcome == pingRefused) && res.Reason() == failure.NeighborUnresolved {
 		f := res.Failure.At(failure.LayerLink)
 		r.neighborFailedLate(f)
 		rep.add(step)
@@ -554,10 +594,12 @@ func (r *familyRun) healthySummary(outcome pingOutcome) string {
 		works = append(works, "HEAD "+r.o.HTTPPath+" answers "+status)
 	}
 	s := strings.Join(works, ", ")
-	switch outcome {
-	case pingICMP, pingSilent:
+	switch {
+	case outcome == pingRefused:
+		return "this machine's own firewall refuses to send ICMP echo, but " + s
+	case outcome == pingICMP || outcome == pingSilent:
 		return "ICMP is filtered, not an outage: ping gets no answer, but " + s
-	case pingSkipped:
+	case outcome == pingSkipped:
 		return s + " (ping not possible here)"
 	}
 	return s

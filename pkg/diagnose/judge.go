@@ -77,23 +77,32 @@ func explain(f *failure.Failure, c sentenceContext) string {
 	case failure.HostUnreachable:
 		return hostUnreachableSentence(from, c)
 	case failure.NetUnreachable:
-		return fmt.Sprintf("router %s has no route to the network of %s", orSomeRouter(from), c.host)
+		return fmt.Sprintf("router %s has no route to the network of %s", orSomeRouter(from), c.target())
 	case failure.AdminProhibited:
-		if f.Layer == failure.LayerTransport {
+		switch {
+		case c.local(from) && f.Layer == failure.LayerTransport:
+			return fmt.Sprintf("this machine's own firewall rejects connections to port %d (administratively prohibited)", c.port)
+		case c.local(from):
+			return "this machine refuses to send to " + c.target() + ": its own firewall rules reject the packets"
+		case f.Layer == failure.LayerTransport:
 			return fmt.Sprintf("firewall %s rejects connections to port %d (administratively prohibited)", orSomeRouter(from), c.port)
 		}
-		return fmt.Sprintf("firewall %s rejects the traffic to %s (administratively prohibited)", orSomeRouter(from), c.host)
+		return fmt.Sprintf("firewall %s rejects the traffic to %s (administratively prohibited)", orSomeRouter(from), c.target())
 	case failure.PortUnreachable:
 		return fmt.Sprintf("%s rejects connections to port %d with ICMP port unreachable: a firewall's reject", orSomeRouter(from), c.port)
 	case failure.FragNeeded:
 		return fmt.Sprintf("%s says the packets are too big for its next link (%s)", orSomeRouter(from), f.Detail)
 	case failure.Reset, failure.Refused:
-		return fmt.Sprintf("host is up, nothing listens on port %d", c.port)
+		return handshake.NothingListens(c.port)
 	case failure.Timeout:
 		if f.Layer == failure.LayerTransport {
-			return fmt.Sprintf("dropped silently: a firewall between you and %s drops connections to port %d", c.host, c.port)
+			s := fmt.Sprintf("dropped silently: a firewall between you and %s drops connections to port %d", c.target(), c.port)
+			if c.noPing {
+				s += ", or the host is down (without ping there is no telling)"
+			}
+			return s
 		}
-		s := "dropped silently: a firewall between you and " + c.host
+		s := "dropped silently: a firewall between you and " + c.target()
 		if c.path != nil {
 			s += "; " + c.path.Describe()
 		}
@@ -103,10 +112,9 @@ func explain(f *failure.Failure, c sentenceContext) string {
 	case failure.NoResponse:
 		return "the application accepts the connection but does not answer: " + f.Detail
 	}
+	// TLS and whatever else: the reason's sentence says it; the verdict
+	// line names the layer.
 	s := f.Reason.Sentence()
-	if f.Layer == failure.LayerTLS {
-		s = "TLS fails: " + s
-	}
 	if f.Detail != "" {
 		s += ": " + f.Detail
 	}
@@ -123,14 +131,20 @@ func orSomeRouter(from string) string {
 	return from
 }
 
+// resolutionWords names the link-layer address resolution of a family.
+func resolutionWords(a netip.Addr) string {
+	if a.Is6() {
+		return "neighbour discovery"
+	}
+	return "ARP"
+}
+
 func neighborSentence(c sentenceContext) string {
 	proto := "ARP"
 	hop, iface := netip.Addr{}, ""
 	if c.route != nil {
 		hop, iface = c.route.NextHop(), c.route.Interface
-		if hop.Is6() {
-			proto = "neighbour discovery"
-		}
+		proto = resolutionWords(hop)
 	}
 	if !hop.IsValid() {
 		return "the next hop does not answer " + proto
@@ -161,17 +175,18 @@ func neighborSentence(c sentenceContext) string {
 // answer.
 func hostUnreachableSentence(from string, c sentenceContext) string {
 	if from == "" {
-		return c.host + " is unreachable"
+		return c.target() + " is unreachable"
 	}
 	if c.path != nil {
 		if end, ok := c.path.End(); ok && !end.Reply && end.From.String() == from {
 			if c.path.FirstSeen(end.From) == end.TTL {
-				return fmt.Sprintf("router %s has no usable route to %s: it rejects the packets at once (an unreachable route)", from, c.host)
+				return fmt.Sprintf("router %s has no usable route to %s: it rejects the packets at once (an unreachable route)", from, c.target())
 			}
-			return fmt.Sprintf("router %s cannot deliver to %s: no answer to its ARP or neighbour discovery, so the host is down or not on that network", from, c.host)
+			return fmt.Sprintf("router %s cannot deliver to %s: no answer to its %s, so the host is down or not on that network",
+				from, c.target(), resolutionWords(c.path.Dst))
 		}
 	}
-	return fmt.Sprintf("router %s reports %s unreachable", from, c.host)
+	return fmt.Sprintf("router %s reports %s unreachable", from, c.target())
 }
 
 // isLocal reports whether addr (a failure's From) is this machine's own
@@ -188,6 +203,7 @@ const (
 	pingOK                         // a reply came
 	pingICMP                       // no reply, an ICMP error came
 	pingSilent                     // no reply and no error
+	pingRefused                    // this machine refused to send (its own firewall): no evidence either way
 )
 
 func classifyPing(p *ping.Result) pingOutcome {

@@ -78,6 +78,7 @@ func TestExplain(t *testing.T) {
 	loopPath := &Path{Hops: []Hop{hop(1, "198.18.0.1", failure.TTLExceeded), hop(2, "198.18.2.2", failure.TTLExceeded), hop(3, "198.18.0.1", failure.TTLExceeded)}}
 	arpPath := &Path{Hops: []Hop{hop(1, "198.18.0.1", failure.TTLExceeded), hop(2, "198.18.0.1", failure.HostUnreachable)}}
 	routePath := &Path{Hops: []Hop{hop(1, "198.18.0.1", failure.HostUnreachable)}}
+	ndPath := &Path{Dst: netip.MustParseAddr("2001:db8:1::99"), Hops: []Hop{hop(1, "2001:db8::1", failure.TTLExceeded), hop(2, "2001:db8::1", failure.HostUnreachable)}}
 	silentPath := &Path{Hops: []Hop{hop(1, "198.18.0.1", failure.TTLExceeded), hop(2, "", "")}}
 	from := func(r failure.Reason, l failure.Layer, addr string) *failure.Failure {
 		f := failure.New(r, "").At(l)
@@ -105,11 +106,29 @@ func TestExplain(t *testing.T) {
 		{from(failure.HostUnreachable, failure.LayerNetwork, "198.18.0.1"), c, "router 198.18.0.1 reports web unreachable"},
 		{from(failure.AdminProhibited, failure.LayerTransport, "198.18.0.1"), c, "firewall 198.18.0.1 rejects connections to port 443"},
 		{from(failure.AdminProhibited, failure.LayerNetwork, "198.18.0.1"), c, "firewall 198.18.0.1 rejects the traffic to web"},
-		{failure.New(failure.Reset, ""), c, "host is up, nothing listens on port 443"},
+		{failure.New(failure.Reset, ""), c, "host is up; nothing listens on port 443"},
 		{failure.New(failure.Timeout, ""), c, "dropped silently: a firewall between you and web drops connections to port 443"},
 		{failure.New(failure.Timeout, "").At(failure.LayerNetwork), sentenceContext{host: "web", path: silentPath},
 			"dropped silently: a firewall between you and web; packets stop after hop 1 (198.18.0.1)"},
-		{failure.New(failure.CertExpired, `"CN=web" expired`), c, `TLS fails: a certificate in the chain has expired: "CN=web" expired`},
+		{failure.New(failure.CertExpired, `"CN=web" expired`), c, `a certificate in the chain has expired: "CN=web" expired`},
+		// Only the AAAA query failed: the name does resolve.
+		{failure.New(failure.ServFail, ""), sentenceContext{host: "web", rtype: "AAAA"},
+			"the AAAA query for web fails: the resolver could not answer (SERVFAIL)"},
+		{failure.New(failure.NoAddress, unusableDetail([]netip.Addr{netip.IPv4Unspecified()})), c,
+			"web does not resolve: the resolver answers 0.0.0.0, the answer DNS filters give to names they block"},
+		// A name is shown with the family's address.
+		{from(failure.NetUnreachable, failure.LayerNetwork, "198.18.0.1"), sentenceContext{host: "web", addr: netip.MustParseAddr("198.18.1.10")},
+			"router 198.18.0.1 has no route to the network of web (198.18.1.10)"},
+		{from(failure.HostUnreachable, failure.LayerNetwork, "2001:db8::1"), sentenceContext{host: "2001:db8:1::99", path: ndPath},
+			"router 2001:db8::1 cannot deliver to 2001:db8:1::99: no answer to its neighbour discovery"},
+		// This machine's own firewall.
+		{from(failure.AdminProhibited, failure.LayerTransport, "198.18.0.2"), sentenceContext{host: "web", port: 443, route: route},
+			"this machine's own firewall rejects connections to port 443"},
+		{from(failure.AdminProhibited, failure.LayerNetwork, "this machine"), c,
+			"this machine refuses to send to web: its own firewall rules reject the packets"},
+		// Without ping, a silent handshake may be a host that is down.
+		{failure.New(failure.Timeout, ""), sentenceContext{host: "web", port: 443, noPing: true},
+			"drops connections to port 443, or the host is down (without ping there is no telling)"},
 		{failure.New(failure.HTTPError, "HTTP/1.1 503 Service Unavailable"), c, "the application answers with an error: HTTP/1.1 503"},
 	}
 	for _, tc := range cases {

@@ -86,6 +86,16 @@ type Path struct {
 	Elapsed time.Duration
 }
 
+// Answered reports whether any hop answered.
+func (p *Path) Answered() bool {
+	for _, h := range p.Hops {
+		if h.Answered() {
+			return true
+		}
+	}
+	return false
+}
+
 // Reached reports whether the destination answered.
 func (p *Path) Reached() bool {
 	return len(p.Hops) > 0 && p.Hops[len(p.Hops)-1].Reply
