@@ -440,6 +440,14 @@ func TestLabDiagnoseSilentDrop(t *testing.T) {
 	if !contains(m["summary"], "packets stop after hop 1 (198.18.0.1)") {
 		t.Fatalf("host dropped: %v", r)
 	}
+	// With the default 2 s timeout: the echo requests go 0.2 s apart
+	// and the TCP handshake beside them, then the path probe; about 4.6 s
+	// in all, where one step after the other took 9 s.
+	m, r = diagRun(t, lab, srv1.Addr4.String()+":80")
+	expectVerdict(t, m, r, "failed", "network", "timeout", 1)
+	if r.took > 7*time.Second {
+		t.Fatalf("a silent host took %v: %v", r.took, r)
+	}
 }
 
 func TestLabDiagnoseClosedPort(t *testing.T) {

@@ -14,6 +14,12 @@ import (
 	"github.com/netdiag/netdiag/pkg/tlsprobe"
 )
 
+// pingInterval spaces diagnose's echo requests. They are ping's (count,
+// size, timeout), but 0.2 s apart, the shortest interval iputils allows
+// an unprivileged user, rather than 1 s: a host that never answers then
+// costs 2.6 s, not 5 s, and one lost echo still does not decide.
+const pingInterval = 200 * time.Millisecond
+
 // familyRun diagnoses one address family, step by step.
 type familyRun struct {
 	o    *Options
@@ -72,8 +78,12 @@ func (r *familyRun) run(ctx context.Context) error {
 	step.OK = true
 	rep.add(step)
 
-	// Network: the echo, which also makes the kernel resolve the next
-	// hop if it has not yet; the neighbour entry is read after it.
+	// Network and transport: the echo and the TCP handshake go out
+	// together, since each is judged in the light of the other. The echo
+	// (or the SYN) makes the kernel resolve the next hop if it has not
+	// yet, so the neighbour entry is read after the echo.
+	tcp := r.startConnect(ctx)
+	defer tcp.stop()
 	pingStep, err := r.ping(ctx)
 	if err != nil {
 		return err
@@ -103,8 +113,8 @@ func (r *familyRun) run(ctx context.Context) error {
 		}
 	}
 
-	// Transport, then TLS and the application.
-	if err := r.connect(ctx, outcome); err != nil || rep.Verdict == Failed {
+	// Then TLS and the application.
+	if err := r.connect(ctx, outcome, tcp); err != nil || rep.Verdict == Failed {
 		return err
 	}
 	if r.o.TLS {
@@ -119,6 +129,44 @@ func (r *familyRun) run(ctx context.Context) error {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("ICMP is filtered, not an outage: ping gets no answer, but port %d connects", r.o.Port))
 	}
 	return nil
+}
+
+// pendingConnect is the TCP handshake, made while the echo step runs.
+type pendingConnect struct {
+	cancel  context.CancelFunc
+	done    chan struct{}
+	res     handshake.Result
+	elapsed time.Duration
+	err     error
+}
+
+// startConnect starts the TCP handshake to the family's address.
+func (r *familyRun) startConnect(ctx context.Context) *pendingConnect {
+	ctx, cancel := context.WithCancel(ctx)
+	pc := &pendingConnect{cancel: cancel, done: make(chan struct{})}
+	target := handshake.Target{Name: r.host, Addr: r.rep.Addr, Port: r.o.Port}
+	timeout := r.o.Timeout
+	go func() {
+		defer close(pc.done)
+		prober := handshake.NewConnectProber(handshake.ConnectOptions{Timeout: timeout})
+		defer prober.Close()
+		start := time.Now()
+		pc.res, pc.err = prober.Probe(ctx, target, 0)
+		pc.elapsed = time.Since(start)
+	}()
+	return pc
+}
+
+// wait returns the handshake's outcome once it is known.
+func (pc *pendingConnect) wait() (handshake.Result, time.Duration, error) {
+	<-pc.done
+	return pc.res, pc.elapsed, pc.err
+}
+
+// stop abandons the handshake, if it still runs, and waits for its end.
+func (pc *pendingConnect) stop() {
+	pc.cancel()
+	<-pc.done
 }
 
 func routeDetail(r *Route) string {
@@ -179,15 +227,16 @@ func (r *familyRun) neighbor(st NeighborState, elapsed time.Duration, outcome pi
 	return false
 }
 
-// ping sends echo requests as ping does by default (4, 1 s apart) but
-// stops at the first reply, or at the first ICMP error, which says all
-// there is to say. A missing ICMP socket permission skips the step with a
-// note. The step is returned, not added, because the neighbour step goes
-// before it.
+// ping sends echo requests as ping does by default (4 of 56 bytes, each
+// awaited for the timeout), pingInterval apart, and stops at the first
+// reply, or at the first ICMP error, which says all there is to say. A
+// missing ICMP socket permission skips the step with a note. The step is
+// returned, not added, because the neighbour step goes before it.
 func (r *familyRun) ping(ctx context.Context) (*Step, error) {
 	rep := r.rep
 	cfg := ping.DefaultConfig()
 	cfg.Timeout = r.o.Timeout
+	cfg.Interval = pingInterval
 	cfg.UntilUp = true
 	cfg.Socket = r.o.PingSocket
 	pctx, cancel := context.WithCancel(ctx)
@@ -322,15 +371,11 @@ func (r *familyRun) path(ctx context.Context) error {
 	return nil
 }
 
-// connect makes the TCP handshake and, when it does not open, decides
-// the family's failure from it and the echo.
-func (r *familyRun) connect(ctx context.Context, outcome pingOutcome) error {
+// connect takes the TCP handshake's outcome and, when the port did not
+// open, decides the family's failure from it and the echo.
+func (r *familyRun) connect(ctx context.Context, outcome pingOutcome, tcp *pendingConnect) error {
 	rep := r.rep
-	prober := handshake.NewConnectProber(handshake.ConnectOptions{Timeout: r.o.Timeout})
-	defer prober.Close()
-	start := time.Now()
-	res, err := prober.Probe(ctx, handshake.Target{Name: r.host, Addr: rep.Addr, Port: r.o.Port}, 0)
-	elapsed := time.Since(start)
+	res, elapsed, err := tcp.wait()
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
