@@ -41,9 +41,11 @@ func newCmdDiagnose(a *app) *cobra.Command {
   dns          A and AAAA records from the configured resolvers (skipped for an address)
   network      the route this machine would use (interface, source, gateway)
   link         the next hop's ARP or neighbour-discovery entry
-  network      ICMP echo, and when it gets no reply, a TTL-limited path probe that
-               shows at which hop the packets stop and which router said what
-  transport    a TCP handshake to PORT (default 443): open, reset, dropped or rejected
+  network      ICMP echo (4 requests 0.2 s apart, ending at the first reply), and when
+               it gets no reply, a TTL-limited path probe that shows at which hop
+               the packets stop and which router said what
+  transport    a TCP handshake to PORT (default 443), made beside the echo: open,
+               reset, dropped or rejected
   tls          one TLS handshake and the certificate checks (on by default for ports
                443, 465, 636, 853, 993, 995 and 8443; --tls / --no-tls)
   application  with --http, a HEAD request for PATH (default /) and its status
