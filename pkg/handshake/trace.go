@@ -18,7 +18,10 @@ const (
 
 // TraceOptions configure trace mode.
 type TraceOptions struct {
-	// Timeout bounds the handshake, and again the close.
+	// Timeout bounds the handshake, and again the close; when the
+	// server has not closed by then (ServerClose, or after our FIN), we
+	// close and wait up to Timeout once more for the acknowledgement of
+	// our FIN.
 	Timeout time.Duration
 	// Send is written to the server once connected; nil sends nothing.
 	Send []byte
