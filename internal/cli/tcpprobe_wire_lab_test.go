@@ -500,3 +500,40 @@ func TestLabTCPProbeTraceServerKeepsOpen(t *testing.T) {
 	}
 	compareTimeline(t, packets, cap.packets(t, len(packets)), netlab.Client4)
 }
+
+// TestLabTCPProbeTraceSourceOnLoopback traces a connection whose source
+// address lives on the loopback while the packets leave by eth0, as with
+// a router ID or an anycast address: the capture must listen where the
+// route goes, not where the source address is.
+func TestLabTCPProbeTraceSourceOnLoopback(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	srv := lab.Servers[0]
+	serve(t, srv, "tcp", ":8080")
+	src4 := netlab.FreeNet4.Addr().Next()
+	src6 := netlab.FreeNet6.Addr().Next()
+	lab.Client.IP(t, "addr", "add", src4.String()+"/32", "dev", "lo")
+	lab.Client.IP(t, "addr", "add", src6.String()+"/128", "dev", "lo")
+	lab.Client.IP(t, "route", "add", srv.Addr4.String()+"/32", "via", netlab.RouterClientSide4.String(), "src", src4.String())
+	lab.Client.IP(t, "-6", "route", "add", srv.Addr6.String()+"/128", "via", netlab.RouterClientSide6.String(), "src", src6.String())
+	lab.Router.IP(t, "route", "add", src4.String()+"/32", "via", netlab.Client4.String())
+	lab.Router.IP(t, "-6", "route", "add", src6.String()+"/128", "via", netlab.Client6.String())
+	for _, addr := range []netip.Addr{srv.Addr4, srv.Addr6} {
+		out, errOut, code := runNetdiag(t, lab.Client, nil, "tcpprobe", "--json", "--trace", net.JoinHostPort(addr.String(), "8080"))
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", addr, code, out, errOut)
+		}
+		var packets, checks int
+		for _, l := range jsonLines(t, out) {
+			switch l["type"] {
+			case "packet":
+				packets++
+			case "check":
+				checks++
+			}
+		}
+		if packets < 6 || checks != 4 {
+			t.Errorf("%s: %d packets and %d checks, want the whole connection:\n%s", addr, packets, checks, out)
+		}
+	}
+}

@@ -6,11 +6,13 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/netdiag/netdiag/pkg/failure"
+	"github.com/vishvananda/netlink"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
@@ -227,50 +229,25 @@ func (r *recorder) stop() ([]rawPacket, int) {
 	return r.packets, r.dropped
 }
 
-// interfaceFor returns the index of the interface traffic from src to
-// dst leaves by: the loopback for one of this machine's own addresses,
-// otherwise the interface that holds src; 0 (every interface) when
-// neither is found.
-func interfaceFor(src, dst netip.Addr) int {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return 0
-	}
-	holder, loopback := 0, 0
-	for _, ifi := range ifs {
-		if ifi.Flags&net.FlagLoopback != 0 && loopback == 0 {
-			loopback = ifi.Index
+// interfaceFor returns the index of the interface a packet to dst
+// leaves by, as the routing table says (the loopback for one of this
+// machine's own addresses; the zone's interface for a zoned address), or
+// 0 (every interface) when it cannot tell. The interface that holds the
+// source address is not always the one: an address kept on the loopback
+// or a dummy interface is often the source of traffic that leaves by
+// another.
+func interfaceFor(dst netip.Addr) int {
+	if z := dst.Zone(); z != "" {
+		if n, err := strconv.Atoi(z); err == nil {
+			return n
 		}
-		addrs, err := ifi.Addrs()
-		if err != nil {
-			continue
-		}
-		for _, a := range addrs {
-			p, err := netip.ParsePrefix(a.String())
-			if err != nil {
-				continue
-			}
-			switch p.Addr() {
-			case dst.WithZone(""):
-				return loopbackOr(loopback, ifs)
-			case src.WithZone(""):
-				if holder == 0 {
-					holder = ifi.Index
-				}
-			}
-		}
-	}
-	return holder
-}
-
-func loopbackOr(found int, ifs []net.Interface) int {
-	if found != 0 {
-		return found
-	}
-	for _, ifi := range ifs {
-		if ifi.Flags&net.FlagLoopback != 0 {
+		if ifi, err := net.InterfaceByName(z); err == nil {
 			return ifi.Index
 		}
 	}
-	return 0
+	routes, err := netlink.RouteGet(net.IP(dst.WithZone("").AsSlice()))
+	if err != nil || len(routes) == 0 {
+		return 0
+	}
+	return routes[0].LinkIndex
 }

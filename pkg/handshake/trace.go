@@ -199,6 +199,18 @@ func (t *Trace) analyze() {
 	}
 }
 
+// checkRecorded adds a failed check to the trace of a connection that
+// opened when it holds no SYN of ours: the capture missed the
+// connection, and its empty timeline proves nothing.
+func (t *Trace) checkRecorded() {
+	for _, p := range t.Packets {
+		if p.ICMP == nil && p.Dir == Out && p.Flags&tcpSYN != 0 {
+			return
+		}
+	}
+	t.Checks = append(t.Checks, Check{What: "the capture recorded our SYN"})
+}
+
 // find returns the index of the first TCP packet at or after from in
 // direction d that matches, or -1.
 func (t *Trace) find(from int, d Dir, match func(*Packet) bool) int {

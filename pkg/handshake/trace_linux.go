@@ -53,7 +53,7 @@ func (p *traceProber) Probe(ctx context.Context, t Target, seq int) (Result, err
 	}
 	local := netip.AddrPortFrom(src, uint16(lport))
 	remote := netip.AddrPortFrom(t.Addr, uint16(t.Port))
-	ps, err := openPacketSocket("--trace", interfaceFor(src, t.Addr), tupleFilter(local, remote))
+	ps, err := openPacketSocket("--trace", interfaceFor(t.Addr), tupleFilter(local, remote))
 	if err != nil {
 		return r, err
 	}
@@ -76,6 +76,9 @@ func (p *traceProber) Probe(ctx context.Context, t Target, seq int) (Result, err
 	tr := buildTrace(raw, local, remote)
 	tr.Dropped, tr.Received, tr.Unfinished = dropped, received, unfinished
 	tr.analyze()
+	if r.State == Open {
+		tr.checkRecorded()
+	}
 	r.Trace = tr
 	if a, rtt, ok := tr.answer(); ok {
 		r.RTT = rtt

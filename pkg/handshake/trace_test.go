@@ -106,3 +106,19 @@ func TestAnalyzeServerCloseAndReset(t *testing.T) {
 		t.Errorf("no answer, yet checks: %+v", silent.Checks)
 	}
 }
+
+func TestCheckRecorded(t *testing.T) {
+	var empty Trace
+	empty.analyze()
+	empty.checkRecorded()
+	if len(empty.Checks) != 1 || empty.Checks[0].OK || empty.Checks[0].What != "the capture recorded our SYN" {
+		t.Errorf("an empty trace of an open connection: %+v", empty.Checks)
+	}
+	full := Trace{Packets: []Packet{{Dir: Out, Flags: tcpSYN, Seq: 1}, {Dir: In, Flags: tcpSYN | tcpACK, Seq: 9, Ack: 2}}}
+	full.analyze()
+	before := len(full.Checks)
+	full.checkRecorded()
+	if len(full.Checks) != before {
+		t.Errorf("a recorded SYN: %+v", full.Checks[before:])
+	}
+}
