@@ -251,6 +251,7 @@ func (o *tcpprobeOptions) resolveTargets(ctx context.Context, hosts []tcpTarget)
 		r = &resolve.Resolver{}
 	}
 	var out []handshake.Target
+	seen := map[handshake.Target]bool{}
 	for _, h := range hosts {
 		addrs, err := r.Addrs(ctx, h.host, o.Family)
 		if err != nil {
@@ -261,7 +262,11 @@ func (o *tcpprobeOptions) resolveTargets(ctx context.Context, hosts []tcpTarget)
 			return nil, failure.Inputf("%s is a link-local address: name the interface, as in [%s%%eth0]:PORT", a, a)
 		}
 		for _, p := range h.ports {
-			out = append(out, handshake.Target{Name: h.host, Addr: a, Port: p})
+			// A port given twice is probed once, as in a port list.
+			if t := (handshake.Target{Name: h.host, Addr: a, Port: p}); !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
 		}
 	}
 	return out, nil
