@@ -172,3 +172,74 @@ func TestConversationMarksEncryptedAfterCCS(t *testing.T) {
 		t.Errorf("offsets %d, %d; want 6, 14", recs[1].Offset, recs[2].Offset)
 	}
 }
+
+// TestConversationSkipsEncryptedBodies feeds a long stream of application
+// data one byte at a time: only the record header is ever buffered, and
+// the records come out as they would from whole segments.
+func TestConversationSkipsEncryptedBodies(t *testing.T) {
+	var stream []byte
+	for i := range 20 {
+		stream = AppendRecords(stream, ContentApplicationData, VersionTLS12, bytes.Repeat([]byte{byte(i)}, 10000+i))
+	}
+	var whole Conversation
+	want, _, err := whole.Feed(0, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Conversation
+	var got []Record
+	for i := range stream {
+		got, _, err = c.AppendFeed(got, nil, 0, stream[i:i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := c.Buffered(); n > RecordHeaderLen {
+			t.Fatalf("byte %d: %d bytes buffered for an encrypted record", i, n)
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("byte by byte %+v\nwhole %+v", got, want)
+	}
+}
+
+// TestConversationAppendFeed: AppendFeed appends to the slices it is given
+// and, reusing them, allocates nothing for a stream of records.
+func TestConversationAppendFeed(t *testing.T) {
+	ccs := []byte{20, 3, 3, 0, 1, 1}
+	var c Conversation
+	recs, _, err := c.AppendFeed(nil, nil, 0, ccs)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("%+v %v", recs, err)
+	}
+	prev := []Record{{Offset: -1}}
+	recs, _, _ = c.AppendFeed(prev, nil, 0, AppendRecords(nil, ContentApplicationData, VersionTLS12, []byte("x")))
+	if len(recs) != 2 || recs[0].Offset != -1 || !recs[1].Encrypted || recs[1].Offset != 6 {
+		t.Errorf("AppendFeed did not append: %+v", recs)
+	}
+	seg := AppendRecords(nil, ContentApplicationData, VersionTLS12, make([]byte, 3000))
+	recs = recs[:0]
+	allocs := testing.AllocsPerRun(100, func() {
+		recs, _, _ = c.AppendFeed(recs[:0], nil, 0, seg[:1000])
+		recs, _, _ = c.AppendFeed(recs[:0], nil, 0, seg[1000:])
+	})
+	if allocs > 0 {
+		t.Errorf("%.1f allocations per record", allocs)
+	}
+}
+
+// TestConversationBuffered counts what an incomplete handshake record and
+// message hold.
+func TestConversationBuffered(t *testing.T) {
+	var c Conversation
+	msg := AppendHandshake(nil, TypeCertificate, make([]byte, 300))
+	recs := AppendRecords(nil, ContentHandshake, VersionTLS12, msg)
+	c.Feed(1, recs[:100])
+	c.Feed(0, []byte{22, 3})
+	if n := c.Buffered(); n != 102 {
+		t.Errorf("Buffered %d after 100 and 2 bytes of incomplete records", n)
+	}
+	c.Feed(1, recs[100:])
+	if n := c.Buffered(); n != 2 {
+		t.Errorf("Buffered %d once the message is complete, want the other direction's 2", n)
+	}
+}

@@ -214,7 +214,9 @@ func FuzzParseMessage(f *testing.F) {
 }
 
 // FuzzConversation feeds arbitrary bytes, in chunks of a fuzzed size, to
-// both directions and checks that buffering stays bounded.
+// both directions and checks that buffering stays bounded, and that the
+// records and messages do not depend on the chunk size: a second
+// Conversation gets the same bytes in whole, per direction.
 func FuzzConversation(f *testing.F) {
 	for _, name := range transcriptNames(f) {
 		var client, server []byte
@@ -233,6 +235,7 @@ func FuzzConversation(f *testing.F) {
 	f.Fuzz(func(t *testing.T, client, server []byte, chunk uint16) {
 		c := Conversation{MaxMessage: 4096}
 		step := int(chunk)%2048 + 1
+		serverStream := server
 		for len(client) > 0 || len(server) > 0 {
 			for dir, p := range []*[]byte{&client, &server} {
 				n := min(step, len(*p))
@@ -242,6 +245,33 @@ func FuzzConversation(f *testing.F) {
 				if len(fl.buf) > RecordHeaderLen+MaxRecordLen || fl.hs.Buffered() > 4096+HandshakeHeaderLen+MaxRecordLen {
 					t.Fatalf("buffered %d record bytes, %d message bytes", len(fl.buf), fl.hs.Buffered())
 				}
+				if fl.skip > 0 && len(fl.buf) != RecordHeaderLen {
+					t.Fatalf("skipping a body with %d bytes buffered", len(fl.buf))
+				}
+			}
+		}
+		// One direction alone, in chunks and whole, must give the same
+		// records and messages.
+		var chunked, whole Conversation
+		var recs []Record
+		var msgs []HandshakeMessage
+		for b := serverStream; len(b) > 0; {
+			n := min(step, len(b))
+			recs, msgs, _ = chunked.AppendFeed(recs, msgs, 1, b[:n])
+			b = b[n:]
+		}
+		wrecs, wmsgs, _ := whole.Feed(1, serverStream)
+		if len(wrecs) != len(recs) || len(wmsgs) != len(msgs) {
+			t.Fatalf("chunks of %d: %d records, %d messages; whole: %d, %d", step, len(recs), len(msgs), len(wrecs), len(wmsgs))
+		}
+		for i := range wrecs {
+			if wrecs[i].RecordHeader != recs[i].RecordHeader || wrecs[i].Offset != recs[i].Offset || wrecs[i].Encrypted != recs[i].Encrypted {
+				t.Fatalf("record %d: chunked %+v, whole %+v", i, recs[i], wrecs[i])
+			}
+		}
+		for i := range wmsgs {
+			if !bytes.Equal(wmsgs[i].Raw, msgs[i].Raw) {
+				t.Fatalf("message %d differs", i)
 			}
 		}
 	})

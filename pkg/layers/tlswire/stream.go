@@ -45,7 +45,10 @@ var ErrStreamBroken = errors.New("tls stream already failed")
 // ServerKeyExchange and ClientKeyExchange need to be parsed.
 //
 // Memory is bounded per direction by one record (MaxRecordLen) plus one
-// handshake message (MaxMessage).
+// handshake message (MaxMessage). Only the bodies of plaintext handshake
+// and alert records are buffered: of an encrypted record or application
+// data only the header is kept while its body passes, so a long encrypted
+// transfer holds five bytes per direction.
 type Conversation struct {
 	// MaxMessage bounds a handshake message; 0 means DefaultMaxMessage.
 	MaxMessage int
@@ -55,7 +58,8 @@ type Conversation struct {
 }
 
 type flow struct {
-	buf    []byte // bytes of an incomplete record
+	buf    []byte // bytes of an incomplete record (only its header while skipping)
+	skip   int    // body bytes still to pass of a record whose body is not kept
 	offset int64  // stream offset of the next record's header
 	hs     Reassembler
 	ccs    bool // ChangeCipherSpec seen: what follows is encrypted
@@ -66,19 +70,45 @@ type flow struct {
 // far (zero before it).
 func (c *Conversation) Negotiated() Context { return c.ctx }
 
+// Buffered is the number of bytes held for both directions: incomplete
+// records and handshake messages.
+func (c *Conversation) Buffered() int {
+	n := 0
+	for i := range c.dirs {
+		n += len(c.dirs[i].buf) + c.dirs[i].hs.Buffered()
+	}
+	return n
+}
+
 // Feed consumes data from direction dir (0 or 1) and returns the records
 // and handshake messages it completes. The first error of a direction is
 // returned once, with whatever was completed before it; the direction is
 // then ignored and later calls return ErrStreamBroken.
 func (c *Conversation) Feed(dir int, data []byte) ([]Record, []HandshakeMessage, error) {
+	return c.AppendFeed(nil, nil, dir, data)
+}
+
+// AppendFeed is Feed appending to recs and msgs, so that a caller who
+// reuses them allocates nothing for the lists.
+func (c *Conversation) AppendFeed(recs []Record, msgs []HandshakeMessage, dir int, data []byte) ([]Record, []HandshakeMessage, error) {
 	f := &c.dirs[dir&1]
 	if f.err != nil {
-		return nil, nil, ErrStreamBroken
+		return recs, msgs, ErrStreamBroken
 	}
 	f.hs.Max = c.MaxMessage
-	var recs []Record
-	var msgs []HandshakeMessage
+	var err error
 	for len(data) > 0 {
+		if f.skip > 0 {
+			n := min(f.skip, len(data))
+			f.skip, data = f.skip-n, data[n:]
+			if f.skip > 0 {
+				break
+			}
+			if recs, msgs, err = c.complete(f, f.buf, recs, msgs); err != nil {
+				return recs, msgs, err
+			}
+			continue
+		}
 		var whole []byte // a complete record, header included
 		if len(f.buf) == 0 && len(data) >= RecordHeaderLen {
 			// Fast path: the record starts here; use it in place if whole.
@@ -110,27 +140,52 @@ func (c *Conversation) Feed(dir int, data []byte) ([]Record, []HandshakeMessage,
 				f.err = err
 				return recs, msgs, err
 			}
+			if len(f.buf) == RecordHeaderLen && h.Length > 0 && !f.keepsBody(h) {
+				f.skip = h.Length
+				continue
+			}
 			if len(f.buf) < RecordHeaderLen+h.Length {
 				continue
 			}
 			whole = f.buf
 		}
-		h, _ := ParseRecordHeader(whole)
-		rec, more, err := c.record(f, h, whole[RecordHeaderLen:])
-		recs = append(recs, rec)
-		msgs = append(msgs, more...)
-		f.offset += int64(len(whole))
-		f.buf = f.buf[:0]
-		if err != nil {
-			f.err = err
+		if recs, msgs, err = c.complete(f, whole, recs, msgs); err != nil {
 			return recs, msgs, err
 		}
 	}
 	return recs, msgs, nil
 }
 
-// record interprets one complete record of flow f.
-func (c *Conversation) record(f *flow, h RecordHeader, body []byte) (Record, []HandshakeMessage, error) {
+// keepsBody reports whether the body of a record with header h is needed:
+// only plaintext handshake messages and alerts are read.
+func (f *flow) keepsBody(h RecordHeader) bool {
+	switch {
+	case h.Type == ContentApplicationData:
+		return false
+	case f.ccs && h.Type != ContentChangeCipherSpec:
+		return false
+	}
+	return h.Type == ContentHandshake || h.Type == ContentAlert
+}
+
+// complete interprets the record whose header starts rec (with its body
+// after it, or alone when the body was skipped) and appends the results.
+func (c *Conversation) complete(f *flow, rec []byte, recs []Record, msgs []HandshakeMessage) ([]Record, []HandshakeMessage, error) {
+	h, _ := ParseRecordHeader(rec)
+	r, msgs, err := c.record(f, h, rec[RecordHeaderLen:], msgs)
+	recs = append(recs, r)
+	f.offset += int64(RecordHeaderLen + h.Length)
+	f.buf = f.buf[:0]
+	if err != nil {
+		f.err = err
+	}
+	return recs, msgs, err
+}
+
+// record interprets one complete record of flow f and appends the
+// handshake messages it completes to msgs. body is empty for records
+// whose body was not kept.
+func (c *Conversation) record(f *flow, h RecordHeader, body []byte, msgs []HandshakeMessage) (Record, []HandshakeMessage, error) {
 	rec := Record{RecordHeader: h, Offset: f.offset}
 	switch {
 	case h.Type == ContentChangeCipherSpec:
@@ -139,22 +194,21 @@ func (c *Conversation) record(f *flow, h RecordHeader, body []byte) (Record, []H
 		if c.ctx.Version != VersionTLS13 {
 			f.ccs = true
 		}
-		return rec, nil, nil
+		return rec, msgs, nil
 	case f.ccs || h.Type == ContentApplicationData:
 		rec.Encrypted = true
-		return rec, nil, nil
+		return rec, msgs, nil
 	case h.Type == ContentAlert:
 		if a, err := ParseAlert(body); err == nil {
 			rec.Alert = &a
 		}
-		return rec, nil, nil
+		return rec, msgs, nil
 	case h.Type != ContentHandshake:
-		return rec, nil, nil
+		return rec, msgs, nil
 	}
 	if err := f.hs.Write(body); err != nil {
-		return rec, nil, err
+		return rec, msgs, err
 	}
-	var msgs []HandshakeMessage
 	for {
 		raw, err := f.hs.Next()
 		if err != nil {
