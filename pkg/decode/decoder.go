@@ -87,6 +87,8 @@ type Decoder struct {
 	convs conversations
 	stats *Stats
 	dnsp  dnsParser
+	// tlsHeld is what all TLS streams hold together (MaxTLSHeld).
+	tlsHeld int
 }
 
 // NewDecoder returns a Decoder for one capture.
@@ -98,7 +100,12 @@ func NewDecoder(opts Options) *Decoder {
 	d.convs.init(opts.MaxConversations)
 	if opts.Stats {
 		d.stats = newStats()
-		d.convs.evict = func(c *conversation) { c.summarize() }
+	}
+	d.convs.evict = func(c *conversation) {
+		d.dropTLS(c)
+		if d.stats != nil {
+			c.summarize()
+		}
 	}
 	return d
 }
@@ -161,7 +168,7 @@ func (d *Decoder) tcp(f *Frame) {
 		// Nothing more can complete a record once both sides have closed
 		// or one has reset: let the buffers go now rather than when the
 		// conversation is forgotten.
-		c.tls = nil
+		d.dropTLS(c)
 	}
 	if f.TLS == nil && len(p.Payload) > 2 && isDNSPort(src.Port(), dst.Port()) {
 		d.dnsTCP(f, p.Payload)

@@ -346,3 +346,55 @@ func TestFilter(t *testing.T) {
 		t.Error("ParseHost accepted a name")
 	}
 }
+
+// tcpSegment writes a raw IPv4 TCP segment (PSH,ACK) from 198.18.0.2:sport
+// to 198.18.1.10:443 into b.
+func tcpSegment(b []byte, sport uint16, seq uint32, payload []byte) []byte {
+	n := 40 + len(payload)
+	b = append(b[:0], 0x45, 0, byte(n>>8), byte(n), 0, 0, 0x40, 0, 64, 6, 0, 0, 198, 18, 0, 2, 198, 18, 1, 10,
+		byte(sport>>8), byte(sport), 1, 187, byte(seq>>24), byte(seq>>16), byte(seq>>8), byte(seq), 0, 0, 0, 1,
+		0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0)
+	return append(b, payload...)
+}
+
+// TestTLSHeldAcrossConversations opens hundreds of TLS conversations that
+// each start a large handshake message and then send segments after a gap
+// that never fills: together they would hold about 100 MiB; the decoder
+// holds at most MaxTLSHeld and says which conversations it gave up.
+func TestTLSHeldAcrossConversations(t *testing.T) {
+	d := NewDecoder(Options{})
+	rec := &Record{LinkType: layers.LinkTypeRaw}
+	var pkt []byte
+	start := append([]byte{22, 3, 3, 0x40, 0}, byte(tlswire.TypeCertificate), 0, 0xea, 0x60)
+	start = append(start, make([]byte, 1000)...)
+	chunk := make([]byte, 60000)
+	n, dropped := 0, 0
+	decode := func(sport uint16, seq uint32, payload []byte) *Frame {
+		n++
+		pkt = tcpSegment(pkt, sport, seq, payload)
+		rec.N, rec.Data, rec.Length = n, pkt, len(pkt)
+		return d.Decode(rec)
+	}
+	for i := range 400 {
+		sport := uint16(10000 + i)
+		decode(sport, 1000, start)
+		for k := range 4 {
+			f := decode(sport, uint32(3000+k*len(chunk)), chunk)
+			if f.TLS != nil && errors.Is(f.TLS.Err, ErrTLSMemory) {
+				dropped++
+			}
+		}
+		live := 0
+		d.convs.all(func(c *conversation) {
+			if c.tls != nil {
+				live += c.tls.dirs[0].held + c.tls.dirs[1].held + c.tls.conv.Buffered()
+			}
+		})
+		if live != d.tlsHeld || d.tlsHeld > MaxTLSHeld {
+			t.Fatalf("conversation %d: the streams hold %d bytes, the decoder counts %d (bound %d)", i+1, live, d.tlsHeld, MaxTLSHeld)
+		}
+	}
+	if dropped == 0 {
+		t.Errorf("no conversation was given up, yet together they exceed %d MiB", MaxTLSHeld>>20)
+	}
+}

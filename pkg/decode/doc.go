@@ -40,8 +40,10 @@
 //     dropped, early segments held (at most MaxOutOfOrder bytes) until the
 //     gap is filled — and fed to a tlswire.Conversation, which splits
 //     records, reassembles handshake messages and marks what follows
-//     ChangeCipherSpec as encrypted. A record or message is reported with
-//     the packet that completes it, as tshark does.
+//     ChangeCipherSpec as encrypted (keeping only the header of encrypted
+//     records). A record or message is reported with the packet that
+//     completes it, as tshark does. All TLS conversations together hold
+//     at most MaxTLSHeld bytes; one that would take more is given up.
 //   - DNS on ports 53, 5353 and 5355 (over UDP, and over TCP when a
 //     segment holds a whole message), decoded with gopacket's DNS layer:
 //     it is fuzzed upstream, follows compression pointers safely, and

@@ -14,10 +14,20 @@ import (
 // for good and the direction is no longer followed.
 const MaxOutOfOrder = 256 << 10
 
+// MaxTLSHeld bounds the bytes held for all TLS conversations together:
+// segments waiting for a gap to fill, and incomplete records and handshake
+// messages. A conversation that would take more is no longer followed, so
+// that a capture of thousands of stalled handshakes cannot exhaust memory.
+const MaxTLSHeld = 64 << 20
+
 // ErrTLSGap: bytes of a TLS stream are missing from the capture (lost
 // before the capture point, or cut by the snap length), so its records
 // cannot be followed past them.
 var ErrTLSGap = errors.New("tls: bytes missing from the capture")
+
+// ErrTLSMemory: following the conversation would take TLS buffers beyond
+// MaxTLSHeld for the whole capture.
+var ErrTLSMemory = errors.New("tls: too much data held for the capture's TLS conversations")
 
 // tlsStream follows the TLS records of one TCP conversation. It puts each
 // direction's segments in sequence order, drops bytes already seen
@@ -26,6 +36,9 @@ var ErrTLSGap = errors.New("tls: bytes missing from the capture")
 type tlsStream struct {
 	conv tlswire.Conversation
 	dirs [2]tlsDir
+	// held is what the stream held after its last segment, as counted in
+	// Decoder.tlsHeld.
+	held int
 }
 
 type tlsDir struct {
@@ -84,8 +97,26 @@ func (d *Decoder) tlsSegment(f *Frame, c *conversation, dir int) {
 		seq++
 	}
 	c.tls.segment(dir, seq, payload, tcpPayloadLen(p), out)
+	held := c.tls.dirs[0].held + c.tls.dirs[1].held + c.tls.conv.Buffered()
+	d.tlsHeld += held - c.tls.held
+	c.tls.held = held
+	if d.tlsHeld > MaxTLSHeld {
+		d.dropTLS(c)
+		if out.Err == nil {
+			out.Err = fmt.Errorf("%w (%d MiB)", ErrTLSMemory, MaxTLSHeld>>20)
+		}
+	}
 	if len(out.Records) > 0 || len(out.Messages) > 0 || out.Err != nil {
 		f.TLS = out
+	}
+}
+
+// dropTLS stops following the TLS of conversation c and lets its buffers
+// go.
+func (d *Decoder) dropTLS(c *conversation) {
+	if c.tls != nil {
+		d.tlsHeld -= c.tls.held
+		c.tls = nil
 	}
 }
 
@@ -161,9 +192,8 @@ func (s *tlsStream) hold(dir int, seq uint32, data []byte, out *TLSData) {
 func (s *tlsStream) feed(dir int, data []byte, out *TLSData) {
 	d := &s.dirs[dir]
 	d.next += uint32(len(data))
-	recs, msgs, err := s.conv.Feed(dir, data)
-	out.Records = append(out.Records, recs...)
-	out.Messages = append(out.Messages, msgs...)
+	var err error
+	out.Records, out.Messages, err = s.conv.AppendFeed(out.Records, out.Messages, dir, data)
 	if err != nil {
 		s.fail(dir, out, err)
 	}
