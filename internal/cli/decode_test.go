@@ -413,3 +413,30 @@ func TestDecodeWriteError(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeHexLinkTypes decodes one ICMP echo request given as hex in
+// every --link framing: each names its link layer and finds the packet.
+func TestDecodeHexLinkTypes(t *testing.T) {
+	ping := "450000540001400040017a5ec6120002c612010a0800f7ff00000000"
+	cases := []struct{ link, head, title, field string }{
+		{"eth", "02000000000102000000000208 00", "Ethernet II", "type IPv4 (0x0800)"},
+		{"ip", "", "IPv4", "198.18.0.2 → 198.18.1.10"},
+		{"null", "02000000", "BSD loopback", "address family 2 (IPv4)"},
+		{"ppp", "ff030021", "PPP", "protocol IPv4 (0x0021)"},
+		{"chdlc", "0f000800", "Cisco HDLC", "address 0x0f  type IPv4 (0x0800)"},
+		{"sll", "0000000100060200000000010000 0800", "Linux cooked capture (SLL)", "direction in (to us)"},
+		{"sll2", "0800000000000003000104060200000000010000", "Linux cooked capture v2 (SLL2)", "direction out (sent by us)  interface index 3"},
+	}
+	for _, c := range cases {
+		out, errOut, code := runCLI(t, "decode", "--link", c.link, "--hex", c.head+ping)
+		if code != 0 {
+			t.Errorf("--link %s: exit %d: %s", c.link, code, errOut)
+			continue
+		}
+		for _, want := range []string{c.title, c.field, "echo request (type 8, code 0)"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("--link %s: output lacks %q:\n%s", c.link, want, out)
+			}
+		}
+	}
+}

@@ -219,9 +219,13 @@ func (v *treeView) layerBody(b []byte, f *decode.Frame, sp layers.Span) []byte {
 		b = line(b, "direction ", sllDirection(s.PacketType), "  interface index ", utoa(s.IfIndex), "  link address ", hexBytes(s.LinkAddr()))
 		b = line(b, "type ", etherTypeText(s.Protocol))
 	case layers.LayerNull:
-		b = line(b, "address family ", utoa(p.Null.Family))
+		fam := utoa(p.Null.Family)
+		if et := p.Null.EtherType(); et != 0 {
+			fam += " (" + et.String() + ")"
+		}
+		b = line(b, "address family ", fam)
 	case layers.LayerPPP:
-		b = line(b, "protocol ", "0x"+string(appendHex(nil, uint64(p.PPP.Protocol), 4)))
+		b = line(b, "protocol ", p.PPP.Protocol.String(), " (", hex16(uint16(p.PPP.Protocol)), ")")
 	case layers.LayerCHDLC:
 		b = line(b, "address ", "0x"+string(appendHex(nil, uint64(p.CiscoHDLC.Address), 2)), "  type ", etherTypeText(p.CiscoHDLC.Protocol))
 	case layers.LayerIPv4:

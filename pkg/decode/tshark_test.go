@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gopacket/gopacket"
+	glayers "github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/netdiag/netdiag/pkg/layers"
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
 )
@@ -327,4 +332,114 @@ func fieldRow(f *Frame) string {
 		row[i] = strings.Join(cols[k], ",")
 	}
 	return strings.Join(row, "\t")
+}
+
+// linkFramings wrap an Ethernet frame's payload in the other link types
+// netdiag reads; a framing returns nil for a packet it cannot carry (ARP
+// over a link that carries only IP).
+var linkFramings = []struct {
+	lt    layers.LinkType
+	frame func(eth []byte) []byte
+}{
+	{layers.LinkTypeNull, ipOnly(func(v6 bool) []byte { return le32(map[bool]uint32{false: 2, true: 30}[v6]) })},
+	{layers.LinkTypeLoop, ipOnly(func(v6 bool) []byte { return be32(map[bool]uint32{false: 2, true: 24}[v6]) })},
+	{layers.LinkTypePPP, ipOnly(func(v6 bool) []byte { return []byte{0xff, 0x03, 0x00, map[bool]byte{false: 0x21, true: 0x57}[v6]} })},
+	{layers.LinkTypePPPHDLC, ipOnly(func(v6 bool) []byte { return []byte{0xff, 0x03, 0x00, map[bool]byte{false: 0x21, true: 0x57}[v6]} })},
+	{layers.LinkTypeCHDLC, ipOnly(func(v6 bool) []byte { return []byte{0x0f, 0x00, 0x86, 0xdd}[:2:2] })},
+	{layers.LinkTypeRaw, ipOnly(func(bool) []byte { return nil })},
+	{layers.LinkTypeIPv4, func(eth []byte) []byte {
+		if binary.BigEndian.Uint16(eth[12:]) != 0x0800 {
+			return nil
+		}
+		return bytes.Clone(eth[14:])
+	}},
+	{layers.LinkTypeIPv6, func(eth []byte) []byte {
+		if binary.BigEndian.Uint16(eth[12:]) != 0x86dd {
+			return nil
+		}
+		return bytes.Clone(eth[14:])
+	}},
+	{layers.LinkTypeLinuxSLL, func(eth []byte) []byte {
+		// Received, ARPHRD_ETHER, the source MAC, the EtherType.
+		h := []byte{0, 0, 0, 1, 0, 6}
+		h = append(append(h, eth[6:12]...), 0, 0)
+		return append(append(h, eth[12:14]...), eth[14:]...)
+	}},
+	{layers.LinkTypeLinuxSLL2, func(eth []byte) []byte {
+		// The EtherType, interface 3, ARPHRD_ETHER, sent by us, the MAC.
+		h := append(bytes.Clone(eth[12:14]), 0, 0, 0, 0, 0, 3, 0, 1, 4, 6)
+		h = append(append(h, eth[6:12]...), 0, 0)
+		return append(h, eth[14:]...)
+	}},
+}
+
+func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
+func be32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
+
+// ipOnly frames the IP packets of Ethernet frames behind the header that
+// head returns for IPv4 or IPv6 (Cisco HDLC's header ends in the
+// EtherType, added here).
+func ipOnly(head func(v6 bool) []byte) func([]byte) []byte {
+	return func(eth []byte) []byte {
+		et := binary.BigEndian.Uint16(eth[12:])
+		if et != 0x0800 && et != 0x86dd {
+			return nil
+		}
+		h := head(et == 0x86dd)
+		if len(h) == 2 { // Cisco HDLC: address, control, then the EtherType
+			h = append(h, eth[12:14]...)
+		}
+		return append(h, eth[14:]...)
+	}
+}
+
+// TestLinkTypesAgainstTshark reframes the lab's Ethernet captures in every
+// other link type netdiag reads (BSD loopback in both byte orders, PPP,
+// PPP in HDLC framing, Cisco HDLC, the raw IP types, Linux cooked v1 and
+// v2) and compares each with tshark, packet by packet: the same IP, TCP,
+// TLS and DNS must come out whatever carries them.
+func TestLinkTypesAgainstTshark(t *testing.T) {
+	requireTshark(t)
+	var frames [][]byte
+	for _, name := range []string{"tcp.pcap", "ipv6.pcap", "tls-openssl.pcap"} {
+		recs, err := readAll(t, readCapture(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			frames = append(frames, r.Data)
+		}
+	}
+	dir := t.TempDir()
+	for _, lf := range linkFramings {
+		t.Run(lf.lt.String(), func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			w := pcapgo.NewWriter(&buf)
+			if err := w.WriteFileHeader(65535, glayers.LinkType(lf.lt)); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for i, eth := range frames {
+				b := lf.frame(eth)
+				if b == nil {
+					continue
+				}
+				ci := gopacket.CaptureInfo{Timestamp: time.Unix(1_700_000_000, int64(i)*1000), CaptureLength: len(b), Length: len(b)}
+				if err := w.WritePacket(ci, b); err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+			path := filepath.Join(dir, lf.lt.String()+".pcap")
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			recs, err := readAll(t, buf.Bytes())
+			if err != nil || len(recs) != n {
+				t.Fatalf("read %d of %d packets: %v", len(recs), n, err)
+			}
+			compareWithTshark(t, path)
+		})
+	}
 }
