@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -316,6 +317,7 @@ func runDecode(ctx context.Context, opts *decodeOptions, s *Streams, p *Printer)
 		readErr     error
 		problems    []string
 		unsupported = map[layers.LinkType]bool{}
+		hinted      bool
 	)
 	for {
 		if sum.Packets&1023 == 0 && ctx.Err() != nil {
@@ -334,6 +336,10 @@ func runDecode(ctx context.Context, opts *decodeOptions, s *Streams, p *Printer)
 		if !rec.LinkType.Supported() && !unsupported[rec.LinkType] {
 			unsupported[rec.LinkType] = true
 			p.Warnf("%s: link type %v is not decoded (first: packet %d); -x shows the bytes", name, rec.LinkType, rec.N)
+		}
+		if opts.Hex != "" && !hinted && ipWithoutLink(opts, f) {
+			hinted = true
+			p.Warnf("%s: frame %d is an IP packet without a link-layer header (as tcpdump -x writes them); decode it with --link ip", name, rec.N)
 		}
 		sum.Bytes += int64(f.Length)
 		if f.Cut() {
@@ -386,4 +392,25 @@ func runDecode(ctx context.Context, opts *decodeOptions, s *Streams, p *Printer)
 		return errReported{failure.KindInput}
 	}
 	return nil
+}
+
+// ipWithoutLink reports whether a --hex frame decoded as Ethernet (the
+// default) is really an IP packet without a link-layer header, as tcpdump
+// -x and -X dump them: its Ethernet type means nothing, and its bytes are
+// an IPv4 header with a right checksum or an IPv6 header whose payload
+// length is the rest of the frame.
+func ipWithoutLink(o *decodeOptions, f *decode.Frame) bool {
+	p := &f.Packet
+	if o.linkType != layers.LinkTypeEthernet || !p.Has(layers.LayerEthernet) || len(p.Layers) != 1 {
+		return false
+	}
+	b := p.Data
+	switch {
+	case len(b) >= 20 && b[0]>>4 == 4:
+		hl := int(b[0]&0xf) * 4
+		return hl >= 20 && len(b) >= hl && layers.Checksum(b[:hl]) == 0
+	case len(b) >= 40 && b[0]>>4 == 6:
+		return 40+int(binary.BigEndian.Uint16(b[4:])) == len(b)
+	}
+	return false
 }

@@ -297,6 +297,23 @@ func TestDecodeHex(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	checkGolden(t, filepath.Join(decodeData, "golden", "hex-tcpdump-xx.tree"), stdout.String())
+	if stderr.Len() > 0 {
+		t.Errorf("tcpdump -xx frames are Ethernet, yet: %s", stderr.String())
+	}
+	// tcpdump -x leaves the link layer out: decoding its IP packets as
+	// Ethernet gives nonsense, and decode says so.
+	dumpx, err := os.ReadFile(filepath.Join(decodeData, "hex", "tcpdump-x.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	code = Run(context.Background(), []string{"decode", "--summary", "--hex", "-"}, &Streams{
+		In: bytes.NewReader(dumpx), Out: &stdout, Err: &stderr, Getenv: func(string) string { return "" },
+	})
+	if code != 0 || !strings.Contains(stderr.String(), "frame 3 is an IP packet without a link-layer header") ||
+		!strings.Contains(stderr.String(), "--link ip") {
+		t.Errorf("tcpdump -x dump as Ethernet: exit %d, stderr %q; want a hint to use --link ip", code, stderr.String())
+	}
 
 	_, errOut, code = runCLI(t, "decode", "--hex", "not hex at all")
 	if code != 2 || !strings.Contains(errOut, "not a hex dump") {
