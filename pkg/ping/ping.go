@@ -165,7 +165,8 @@ type Event struct {
 	Seq int
 	// RTT, TTL and Bytes describe a reply, duplicate or late reply: the
 	// round-trip time, the reply's TTL or hop limit (-1 if unknown) and the
-	// length of its ICMP message.
+	// length of its ICMP message. An ICMP error has an RTT too: the time
+	// from the request to the error, as traceroute shows for each hop.
 	RTT   time.Duration
 	TTL   int
 	Bytes int

@@ -295,7 +295,7 @@ func TestICMPErrors(t *testing.T) {
 			wantKinds(t, w, "icmp_error 1", "icmp_error 2", "icmp_error 3")
 			e := w.events[0]
 			if e.Failure.Reason != c.reason || e.Failure.From != c.router.String() || e.From != c.router ||
-				e.ICMPType != c.typ || e.ICMPCode != c.code || e.MTU != c.mtu || (c.text != "" && e.Message != c.text) {
+				e.ICMPType != c.typ || e.ICMPCode != c.code || e.MTU != c.mtu || (c.text != "" && e.Message != c.text) || e.RTT != ms1 {
 				t.Fatalf("event %+v failure %+v", e, e.Failure)
 			}
 			res := rep.Results[0]

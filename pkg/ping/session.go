@@ -418,7 +418,7 @@ func (s *session) onError(fi int, p *inbound) {
 		pr.state = stFailed
 		t.inflight--
 	}
-	s.emit(Event{Kind: EventICMPError, Index: pr.target, Target: t.Target, Seq: pr.seq, From: p.from,
+	s.emit(Event{Kind: EventICMPError, Index: pr.target, Target: t.Target, Seq: pr.seq, From: p.from, RTT: rttOf(pr.sent, p),
 		ICMPType: p.icmpType, ICMPCode: p.icmpCode, MTU: p.mtu, Message: text, Failure: f})
 }
 
