@@ -42,7 +42,8 @@ type Hop struct {
 	From netip.Addr
 	// Reply is set when the destination itself answered.
 	Reply bool
-	// RTT is the round-trip time of a reply.
+	// RTT is the time from the request to its answer: the reply, or the
+	// router's ICMP error.
 	RTT time.Duration
 	// Failure is the ICMP error's meaning: ttl-exceeded for a router on
 	// the way, anything else for the place where packets stop.
@@ -62,11 +63,14 @@ func (h Hop) Transit() bool { return h.Failure != nil && h.Failure.Reason == fai
 // reply, or an error other than time exceeded.
 func (h Hop) ends() bool { return h.Answered() && !h.Transit() }
 
-// String renders the hop as "hop 1: 198.18.0.1 time exceeded".
+// String renders the hop as "hop 1: 198.18.0.1 time exceeded (TTL
+// exceeded in transit) in 0.081 ms".
 func (h Hop) String() string {
 	switch {
 	case h.Reply:
-		return fmt.Sprintf("hop %d: %s echo reply in %.3f ms", h.TTL, h.From, float64(h.RTT)/1e6)
+		return fmt.Sprintf("hop %d: %s echo reply in %s", h.TTL, h.From, fmtMs(h.RTT))
+	case h.Failure != nil && h.From.IsValid() && h.RTT > 0:
+		return fmt.Sprintf("hop %d: %s %s in %s", h.TTL, h.From, h.Message, fmtMs(h.RTT))
 	case h.Failure != nil && h.From.IsValid():
 		return fmt.Sprintf("hop %d: %s %s", h.TTL, h.From, h.Message)
 	case h.Failure != nil:
@@ -296,7 +300,7 @@ func probeHop(ctx context.Context, dst netip.Addr, ttl int, o PathOptions) (Hop,
 		case ping.EventReply:
 			hop.From, hop.Reply, hop.RTT = e.From, true, e.RTT
 		case ping.EventICMPError, ping.EventLocalError:
-			hop.From, hop.Failure, hop.Message = e.From, e.Failure, e.Message
+			hop.From, hop.Failure, hop.Message, hop.RTT = e.From, e.Failure, e.Message, e.RTT
 		}
 	}
 	if _, err := ping.Run(ctx, []ping.Target{{Name: dst.String(), Addr: dst}}, cfg); err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/netdiag/netdiag/pkg/failure"
 )
@@ -73,6 +74,24 @@ func TestPathReading(t *testing.T) {
 	for _, h := range []Hop{hop(3, "", ""), hop(1, "198.18.0.1", te), hop(2, "198.18.1.10", "reply")} {
 		if h.String() == "" {
 			t.Errorf("hop %d renders empty", h.TTL)
+		}
+	}
+}
+
+func TestHopString(t *testing.T) {
+	from := netip.MustParseAddr("198.18.0.1")
+	cases := []struct {
+		h    Hop
+		want string
+	}{
+		{Hop{TTL: 1, From: from, Failure: failure.New(failure.TTLExceeded, ""), Message: "time exceeded (TTL exceeded in transit)", RTT: 81 * time.Microsecond},
+			"hop 1: 198.18.0.1 time exceeded (TTL exceeded in transit) in 0.081 ms"},
+		{Hop{TTL: 2, From: netip.MustParseAddr("198.18.1.10"), Reply: true, RTT: 120 * time.Microsecond}, "hop 2: 198.18.1.10 echo reply in 0.120 ms"},
+		{Hop{TTL: 3}, "hop 3: no answer"},
+	}
+	for _, c := range cases {
+		if got := c.h.String(); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
 		}
 	}
 }
