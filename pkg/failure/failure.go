@@ -108,6 +108,7 @@ const (
 const (
 	HTTPError  Reason = "http-error"  // the application answered with an error status
 	NoResponse Reason = "no-response" // the application accepted the connection but did not answer
+	NotHTTP    Reason = "not-http"    // the application answered in another protocol than HTTP
 	Threshold  Reason = "threshold"   // a limit set on the command line was breached
 	PacketLoss Reason = "packet-loss" // some but not all probes were answered
 )
@@ -162,6 +163,7 @@ var reasons = map[Reason]reasonInfo{
 
 	HTTPError:  {LayerApplication, "the application answered with an error status", "the application"},
 	NoResponse: {LayerApplication, "the application accepted the connection but did not answer", "the application"},
+	NotHTTP:    {LayerApplication, "the service on that port does not speak HTTP", "the service on that port"},
 	Threshold:  {LayerApplication, "a limit set on the command line was breached", "the path or the host (see the figures)"},
 	PacketLoss: {LayerNetwork, "some probes were lost", "a congested or lossy link, or rate limiting"},
 }
