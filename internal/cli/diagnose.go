@@ -446,11 +446,14 @@ func (t *diagText) next() string {
 	case failure.Reset, failure.Refused:
 		return "on " + addr + ": ss -ltn 'sport = :" + strconv.Itoa(rep.Port) + "' (is the service running, and on this address?)"
 	case failure.Timeout:
+		if f.Layer == failure.LayerTLS {
+			return t.tlsNext(famFlag)
+		}
 		if f.Layer == failure.LayerNetwork {
 			return "traceroute -n " + addr + " (or tcpdump on the hosts on the way, to see where the packets die)"
 		}
 		return "netdiag tcpprobe --trace " + famFlag + ap + " (the SYN leaves and nothing comes back: look for the firewall on the way)"
-	case failure.HTTPError, failure.NoResponse:
+	case failure.HTTPError, failure.NoResponse, failure.NotHTTP:
 		scheme := "http"
 		if t.lo.TLS {
 			scheme = "https"
@@ -458,11 +461,16 @@ func (t *diagText) next() string {
 		return "curl -sI " + scheme + "://" + rep.Target + t.lo.HTTPPath + " (and the application's logs)"
 	}
 	if f.Layer == failure.LayerTLS {
-		s := "netdiag tlsprobe " + famFlag + rep.Target
-		if t.o.CAFile != "" {
-			s += " --ca " + t.o.CAFile
-		}
-		return s + " (the full handshake and certificate report)"
+		return t.tlsNext(famFlag)
 	}
 	return "netdiag diagnose " + famFlag + rep.Target
+}
+
+// tlsNext suggests tlsprobe's full report.
+func (t *diagText) tlsNext(famFlag string) string {
+	s := "netdiag tlsprobe " + famFlag + t.rep.Target
+	if t.o.CAFile != "" {
+		s += " --ca " + t.o.CAFile
+	}
+	return s + " (the full handshake and certificate report)"
 }

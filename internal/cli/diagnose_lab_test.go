@@ -486,6 +486,26 @@ func TestLabDiagnoseNotTLS(t *testing.T) {
 	})
 	m, r := diagRun(t, lab, "--timeout", "1", "198.18.1.10")
 	expectVerdict(t, m, r, "failed", "tls", "not-tls", 1)
+
+	// The same port asked for HTTP: the application does not speak it.
+	m, r = diagRun(t, lab, "--timeout", "1", "--no-tls", "--http", "198.18.1.10:443")
+	expectVerdict(t, m, r, "failed", "application", "not-http", 1)
+	if !contains(m["summary"], `port 443 does not speak HTTP: it answers "SSH-2.0-OpenSSH_9.2p1 Debian-2"`) {
+		t.Fatalf("not HTTP: %v", r)
+	}
+
+	// A server that accepts the connection and never speaks: the TLS
+	// handshake stalls, which is no firewall's doing.
+	serveTCP(t, lab.Servers[0], "198.18.1.10:8443", nil)
+	m, r = diagRun(t, lab, "--timeout", "0.5", "198.18.1.10:8443")
+	expectVerdict(t, m, r, "failed", "tls", "timeout", 1)
+	if !contains(m["summary"], "port 8443 accepts connections but does not go through with TLS: the ClientHello gets no answer within 500ms") {
+		t.Fatalf("silent TLS: %v", r)
+	}
+	r = netdiag(t, lab.Client, nil, "diagnose", "--timeout", "0.5", "198.18.1.10:8443")
+	if !strings.Contains(r.out, "Next: netdiag tlsprobe 198.18.1.10:8443") || strings.Contains(r.out, "i/o timeout") {
+		t.Fatalf("text: %v", r)
+	}
 }
 
 func TestLabDiagnoseIPv6Broken(t *testing.T) {

@@ -237,7 +237,80 @@ func TestPlainHTTPNoAnswer(t *testing.T) {
 	start := time.Now()
 	h := plainHTTP(context.Background(), "localhost", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port)), "/", 200*time.Millisecond)
 	f := h.Failure()
-	if h.StatusCode != 0 || f == nil || f.Reason != failure.NoResponse || time.Since(start) > 2*time.Second {
+	if h.StatusCode != 0 || f == nil || f.Reason != failure.NoResponse || f.Detail != "no answer within 200ms" ||
+		h.Elapsed < 200*time.Millisecond || time.Since(start) > 2*time.Second {
 		t.Fatalf("got %+v (%v) after %v", h, f, time.Since(start))
+	}
+}
+
+// serveOnce answers every connection on loopback with fn.
+func serveOnce(t *testing.T, fn func(net.Conn)) netip.AddrPort {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				fn(c)
+			}()
+		}
+	}()
+	return netip.MustParseAddrPort(ln.Addr().String())
+}
+
+// TestPlainHTTPAnswers checks the answers that are not a status: another
+// protocol, a hang-up, a reset, a head without the blank line.
+func TestPlainHTTPAnswers(t *testing.T) {
+	readRequest := func(c net.Conn) { c.Read(make([]byte, 512)) }
+	cases := []struct {
+		name   string
+		serve  func(net.Conn)
+		reason failure.Reason
+		detail string
+		status string
+	}{
+		{"ssh", func(c net.Conn) {
+			c.Write([]byte("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"))
+			readRequest(c)
+			readRequest(c)
+		},
+			failure.NotHTTP, `it answers "SSH-2.0-OpenSSH_9.2p1 Debian-2"`, "SSH-2.0-OpenSSH_9.2p1 Debian-2"},
+		{"binary", func(c net.Conn) { readRequest(c); c.Write([]byte{0x00, 0x01, 0x02, 0xff, 0x28}) },
+			failure.NotHTTP, `it answers "5 bytes of binary data"`, "5 bytes of binary data"},
+		{"tls alert", func(c net.Conn) {
+			readRequest(c)
+			c.Write([]byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28})
+			readRequest(c)
+		},
+			failure.NotHTTP, `it answers "a TLS record: this port speaks TLS (try --tls)"`, "a TLS record: this port speaks TLS (try --tls)"},
+		{"long banner", func(c net.Conn) { c.Write([]byte("220 " + strings.Repeat("x", 200) + "\r\n")); readRequest(c) },
+			failure.NotHTTP, `it answers "220 ` + strings.Repeat("x", 56) + `…"`, "220 " + strings.Repeat("x", 56) + "…"},
+		{"hang-up", func(c net.Conn) { readRequest(c) }, failure.NoResponse, "the server closed the connection without an answer", ""},
+		{"reset", func(c net.Conn) { readRequest(c); c.(*net.TCPConn).SetLinger(0) }, failure.NoResponse, "the server reset the connection without an answer", ""},
+		{"head cut short", func(c net.Conn) { readRequest(c); c.Write([]byte("HTTP/1.1 204 No Content\r\nServer: x\r\n")) }, "", "", "HTTP/1.1 204 No Content"},
+	}
+	for _, c := range cases {
+		ap := serveOnce(t, c.serve)
+		// The servers that speak first keep the connection open: the
+		// answer is judged without waiting for the timeout.
+		h := plainHTTP(context.Background(), "127.0.0.1", ap, "/", 3*time.Second)
+		f := h.Failure()
+		switch {
+		case c.reason == "" && (f != nil || h.StatusLine != c.status || h.Server != "x"):
+			t.Errorf("%s: %+v, %v", c.name, h, f)
+		case c.reason != "" && (f == nil || f.Reason != c.reason || f.Detail != c.detail || h.StatusLine != c.status):
+			t.Errorf("%s: %+v, %v; want %s %q", c.name, h, f, c.reason, c.detail)
+		case h.Elapsed >= 3*time.Second:
+			t.Errorf("%s: waited for the timeout", c.name)
+		}
 	}
 }

@@ -529,6 +529,16 @@ func (r *familyRun) tls(ctx context.Context) {
 		}
 	}
 	step.Evidence = tlsEvidence(res)
+	if f != nil && f.Layer == failure.LayerTLS && f.Reason == failure.Timeout {
+		// Say where the handshake stalled, in place of the socket's
+		// error text.
+		stall := tlsStall(res, r.o.Timeout)
+		f = &failure.Failure{Layer: failure.LayerTLS, Reason: failure.Timeout, Detail: stall}
+		step.Evidence = append(step.Evidence[:len(step.Evidence)-1], stall)
+		step.Detail = stall
+		r.failAt(step, f)
+		return
+	}
 	if f != nil {
 		step.Detail = f.Reason.Sentence()
 		if f.Detail != "" {
@@ -547,6 +557,21 @@ func (r *familyRun) tls(ctx context.Context) {
 		}
 		r.httpStep(h)
 	}
+}
+
+// tlsStall says where a TLS handshake that ran out of time stopped: the
+// last message the server sent, or none at all.
+func tlsStall(res *tlsprobe.Result, timeout time.Duration) string {
+	last := ""
+	for _, m := range res.Messages {
+		if m.Dir == tlsprobe.Received {
+			last = m.Type
+		}
+	}
+	if last == "" {
+		return "the ClientHello gets no answer within " + timeout.String()
+	}
+	return fmt.Sprintf("the handshake stops after the server's %s: nothing more within %s", last, timeout)
 }
 
 func tlsDetail(res *tlsprobe.Result) string {
@@ -613,7 +638,10 @@ func (r *familyRun) httpStep(h *HTTPResult) {
 	}
 	if f := h.Failure(); f != nil {
 		step.Detail = f.Reason.Sentence()
-		if h.StatusLine != "" {
+		switch {
+		case f.Reason == failure.NotHTTP:
+			step.Detail = "not HTTP: " + f.Detail
+		case h.StatusLine != "":
 			step.Detail = h.StatusLine
 		}
 		r.failAt(step, f)

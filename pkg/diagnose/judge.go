@@ -95,6 +95,9 @@ func explain(f *failure.Failure, c sentenceContext) string {
 	case failure.Reset, failure.Refused:
 		return handshake.NothingListens(c.port)
 	case failure.Timeout:
+		if f.Layer == failure.LayerTLS {
+			return fmt.Sprintf("port %d accepts connections but does not go through with TLS: %s (is TLS served on this port?)", c.port, f.Detail)
+		}
 		if f.Layer == failure.LayerTransport {
 			s := fmt.Sprintf("dropped silently: a firewall between you and %s drops connections to port %d", c.target(), c.port)
 			if c.noPing {
@@ -111,6 +114,8 @@ func explain(f *failure.Failure, c sentenceContext) string {
 		return "the application answers with an error: " + f.Detail
 	case failure.NoResponse:
 		return "the application accepts the connection but does not answer: " + f.Detail
+	case failure.NotHTTP:
+		return fmt.Sprintf("port %d does not speak HTTP: %s", c.port, f.Detail)
 	}
 	// TLS and whatever else: the reason's sentence says it; the verdict
 	// line names the layer.
