@@ -351,7 +351,12 @@ func (p *synProber) Probe(ctx context.Context, t Target, seq int) (Result, error
 				continue
 			}
 			r.Waited = time.Since(first)
-			r.timedOut("no answer to two SYNs")
+			if learnt.Answered() {
+				// Not a neighbour that never answered: no need to ask.
+				r.failed(failure.Timeout, "no answer to two SYNs")
+			} else {
+				r.timedOut("no answer to two SYNs")
+			}
 			return r, nil
 		case <-p.recvDone:
 			return r, failure.Localf(p.recvErr, "tcpprobe --syn: read the packet socket: %v", p.recvErr)

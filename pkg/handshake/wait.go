@@ -58,6 +58,14 @@ func (w *silentWait) Current() (time.Duration, <-chan struct{}) {
 	return w.rto, w.changed
 }
 
+// Answered says whether the host has answered any probe: then its next
+// hop is resolved, and silence is a drop.
+func (w *silentWait) Answered() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.samples > 0
+}
+
 // Sample adds one measured round trip.
 func (w *silentWait) Sample(rtt time.Duration) {
 	if rtt <= 0 {
