@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"math/bits"
 	"net/netip"
 	"slices"
 
@@ -25,9 +26,24 @@ type ResetOrigins struct {
 }
 
 type ttlsSeen struct {
-	synAck []int               // distinct TTLs of SYN-ACKs
-	resets map[int][]int       // TTL -> ports, in first-seen order
-	seen   map[[2]int]struct{} // (TTL, port) pairs already listed
+	synAck []int            // distinct TTLs of SYN-ACKs
+	resets map[int]*portSet // TTL -> the ports reset with it
+}
+
+// portSet is a set of ports, 8 KiB however many.
+type portSet [65536 / 64]uint64
+
+func (s *portSet) add(p int) { s[p/64] |= 1 << (p % 64) }
+
+// list returns the ports in ascending order.
+func (s *portSet) list() []int {
+	var out []int
+	for i, w := range s {
+		for ; w != 0; w &= w - 1 {
+			out = append(out, i*64+bits.TrailingZeros64(w))
+		}
+	}
+	return out
 }
 
 // Add counts the answer r got, if its TTL is known.
@@ -41,7 +57,7 @@ func (o *ResetOrigins) Add(r Result) {
 		if o.hosts == nil {
 			o.hosts = make(map[netip.Addr]*ttlsSeen)
 		}
-		h = &ttlsSeen{resets: make(map[int][]int), seen: make(map[[2]int]struct{})}
+		h = &ttlsSeen{resets: make(map[int]*portSet)}
 		o.hosts[a] = h
 		o.order = append(o.order, a)
 	}
@@ -51,11 +67,12 @@ func (o *ResetOrigins) Add(r Result) {
 		}
 		return
 	}
-	k := [2]int{r.TTL, r.Target.Port}
-	if _, dup := h.seen[k]; !dup {
-		h.seen[k] = struct{}{}
-		h.resets[r.TTL] = append(h.resets[r.TTL], r.Target.Port)
+	set, ok := h.resets[r.TTL]
+	if !ok {
+		set = new(portSet)
+		h.resets[r.TTL] = set
 	}
+	set.add(r.Target.Port)
 }
 
 // ForeignResets are resets from one address that arrived with another
@@ -65,7 +82,7 @@ type ForeignResets struct {
 	// TTL is the resets' TTL (hop limit for IPv6) on arrival; SYNACKTTL
 	// the SYN-ACKs'.
 	TTL, SYNACKTTL int
-	// Ports are the ports that were reset, in the order probed.
+	// Ports are the ports that were reset, in ascending order.
 	Ports []int
 }
 
@@ -91,7 +108,7 @@ func (o *ResetOrigins) Foreign() []ForeignResets {
 		}
 		slices.Sort(ttls)
 		for _, ttl := range slices.Backward(ttls) {
-			out = append(out, ForeignResets{Addr: a, TTL: ttl, SYNACKTTL: h.synAck[0], Ports: h.resets[ttl]})
+			out = append(out, ForeignResets{Addr: a, TTL: ttl, SYNACKTTL: h.synAck[0], Ports: h.resets[ttl].list()})
 		}
 	}
 	return out

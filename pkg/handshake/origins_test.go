@@ -21,6 +21,7 @@ func TestResetOrigins(t *testing.T) {
 	var o ResetOrigins
 	for _, r := range []Result{
 		answer(host, 81, Closed, 63),  // the host's own reset
+		answer(host, 90, Closed, 64),  // listed in port order, not probe order
 		answer(host, 82, Closed, 64),  // a firewall one hop closer
 		answer(host, 80, Open, 63),    // the SYN-ACK that names the host's TTL
 		answer(host, 83, Closed, 64),  // firewall again
@@ -31,7 +32,7 @@ func TestResetOrigins(t *testing.T) {
 	} {
 		o.Add(r)
 	}
-	want := []ForeignResets{{Addr: host, TTL: 64, SYNACKTTL: 63, Ports: []int{82, 83}}}
+	want := []ForeignResets{{Addr: host, TTL: 64, SYNACKTTL: 63, Ports: []int{82, 83, 90}}}
 	got := o.Foreign()
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, want %+v", got, want)
