@@ -210,13 +210,18 @@ func (o *tcpprobeOptions) parseTargets() ([]tcpTarget, error) {
 		}
 	}
 	var out []tcpTarget
+	// A target given twice is probed once, as a port repeated in -p is.
+	seen := map[string]bool{}
 	for _, arg := range o.Targets {
 		host, port, err := resolve.SplitHostPort(arg, 0)
 		switch {
 		case err == nil && list != nil:
 			return nil, failure.Inputf("%q: give the port either in HOST:PORT or with -p, not both", arg)
 		case err == nil:
-			out = append(out, tcpTarget{arg: arg, host: host, ports: []int{port}})
+			if k := net.JoinHostPort(host, fmt.Sprint(port)); !seen[k] {
+				seen[k] = true
+				out = append(out, tcpTarget{arg: arg, host: host, ports: []int{port}})
+			}
 		case list == nil:
 			if host, _, perr := resolve.SplitHostPort(arg, 1); perr == nil {
 				return nil, missingPort(arg, host)
@@ -227,7 +232,10 @@ func (o *tcpprobeOptions) parseTargets() ([]tcpTarget, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, tcpTarget{arg: arg, host: host, ports: list})
+			if !seen[host] {
+				seen[host] = true
+				out = append(out, tcpTarget{arg: arg, host: host, ports: list})
+			}
 		}
 	}
 	return out, nil
@@ -251,7 +259,6 @@ func (o *tcpprobeOptions) resolveTargets(ctx context.Context, hosts []tcpTarget)
 		r = &resolve.Resolver{}
 	}
 	var out []handshake.Target
-	seen := map[handshake.Target]bool{}
 	for _, h := range hosts {
 		addrs, err := r.Addrs(ctx, h.host, o.Family)
 		if err != nil {
@@ -262,11 +269,7 @@ func (o *tcpprobeOptions) resolveTargets(ctx context.Context, hosts []tcpTarget)
 			return nil, failure.Inputf("%s is a link-local address: name the interface, as in [%s%%eth0]:PORT", a, a)
 		}
 		for _, p := range h.ports {
-			// A port given twice is probed once, as in a port list.
-			if t := (handshake.Target{Name: h.host, Addr: a, Port: p}); !seen[t] {
-				seen[t] = true
-				out = append(out, t)
-			}
+			out = append(out, handshake.Target{Name: h.host, Addr: a, Port: p})
 		}
 	}
 	return out, nil

@@ -236,6 +236,13 @@ func TestTCPProbeSameTargetTwice(t *testing.T) {
 	}
 }
 
+func TestTCPProbeSameHostTwice(t *testing.T) {
+	out, err := runFake(t, false, &tcpprobeOptions{Targets: []string{"198.18.1.10", "198.18.1.10"}, Ports: "80,81"}, &fakeProber{answers: fakeAnswers()})
+	if !errors.Is(err, checkFailed) || strings.Count(out, "198.18.1.10:80 open") != 1 || !strings.Contains(out, "--- 198.18.1.10: 2 ports probed") {
+		t.Errorf("err %v:\n%s", err, out)
+	}
+}
+
 func TestTCPProbeAllOpenExitsZero(t *testing.T) {
 	out, err := runFake(t, false, &tcpprobeOptions{Targets: []string{"198.18.1.10:80"}, Count: 2, Interval: time.Millisecond}, &fakeProber{answers: fakeAnswers()})
 	if err != nil {
