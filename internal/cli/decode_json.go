@@ -504,6 +504,7 @@ func appendDNSJSON(b []byte, m *decode.DNSMessage) []byte {
 		b = append(b, '}')
 	}
 	b = append(b, ']')
+	b = jint(b, "answer_count", int64(m.AnswerCount))
 	b = jint(b, "authorities", int64(m.Authorities))
 	b = jint(b, "additionals", int64(m.Additionals))
 	if m.Err != nil {

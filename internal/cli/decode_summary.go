@@ -368,7 +368,7 @@ func appendDNSSummary(b []byte, m *decode.DNSMessage) []byte {
 		b = append(b, decode.RcodeName(m.Rcode)...)
 	}
 	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(len(m.Answers)), 10)
+	b = strconv.AppendInt(b, int64(m.AnswerCount), 10)
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(m.Authorities), 10)
 	b = append(b, '/')
@@ -379,6 +379,9 @@ func appendDNSSummary(b []byte, m *decode.DNSMessage) []byte {
 		b = append(b, decode.TypeName(a.Type)...)
 		b = append(b, ' ')
 		b = a.AppendData(b)
+	}
+	if m.Err != nil {
+		b = append(b, " [|dns]"...) // tcpdump's mark for a message that ends early
 	}
 	return b
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"strconv"
 	"time"
 
@@ -509,10 +510,16 @@ func (v *treeView) dns(b []byte, m *decode.DNSMessage) []byte {
 		b = line(b, "answer ", string(a.Name), " ", decode.TypeName(a.Type), " ", decode.ClassName(a.Class),
 			"  TTL ", utoa(a.TTL), "  ", string(a.AppendData(nil)))
 	}
+	if len(m.Answers) < m.AnswerCount {
+		b = line(b, "answers shown ", itoa(len(m.Answers)), " of ", itoa(m.AnswerCount))
+	}
 	if m.Authorities > 0 || m.Additionals > 0 {
 		b = line(b, "authority records ", itoa(m.Authorities), "  additional records ", itoa(m.Additionals))
 	}
-	if m.Err != nil {
+	switch {
+	case errors.Is(m.Err, decode.ErrDNSFragmented):
+		b = line(b, v.p.Warn("incomplete"), ": ", m.Err.Error())
+	case m.Err != nil:
 		b = line(b, v.p.Bad("malformed"), ": ", m.Err.Error())
 	}
 	return b

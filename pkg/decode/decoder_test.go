@@ -398,3 +398,26 @@ func TestTLSHeldAcrossConversations(t *testing.T) {
 		t.Errorf("no conversation was given up, yet together they exceed %d MiB", MaxTLSHeld>>20)
 	}
 }
+
+// TestDNSFirstFragment: a DNS response too large for one IP packet comes
+// in fragments, which decode does not reassemble; the first shows the
+// answers it holds, says how many the header announces, and why the rest
+// is missing.
+func TestDNSFirstFragment(t *testing.T) {
+	dns := []byte{0x12, 0x34, 0x81, 0x80, 0, 1, 0, 100, 0, 0, 0, 0, 3, 'w', 'w', 'w', 3, 'l', 'a', 'b', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1}
+	for i := range 100 {
+		dns = append(dns, 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, 1, byte(i))
+	}
+	udp := append([]byte{0, 53, 0x9c, 0x40, byte((8 + len(dns)) >> 8), byte(8 + len(dns)), 0, 0}, dns...)
+	first := udp[:1480]
+	ip := []byte{0x45, 0, byte((20 + len(first)) >> 8), byte(20 + len(first)), 0, 7, 0x20, 0, 64, 17, 0, 0, 198, 18, 1, 53, 198, 18, 0, 2}
+	pkt := append(ip, first...)
+	f := NewDecoder(Options{}).Decode(&Record{N: 1, LinkType: layers.LinkTypeRaw, Data: pkt, Length: len(pkt)})
+	m := f.DNS
+	if m == nil {
+		t.Fatal("no DNS decoded in the first fragment")
+	}
+	if !errors.Is(m.Err, ErrDNSFragmented) || m.AnswerCount != 100 || len(m.Answers) == 0 || len(m.Answers) >= 100 {
+		t.Errorf("err %v, %d answers of %d; want ErrDNSFragmented and some of the 100", m.Err, len(m.Answers), m.AnswerCount)
+	}
+}

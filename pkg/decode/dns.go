@@ -2,11 +2,13 @@ package decode
 
 import (
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"strconv"
 
 	"github.com/gopacket/gopacket"
 	glayers "github.com/gopacket/gopacket/layers"
+	"github.com/netdiag/netdiag/pkg/layers"
 )
 
 // DNS ports: DNS, multicast DNS and LLMNR share the message format.
@@ -29,6 +31,9 @@ type DNSMessage struct {
 	AA, TC, RD, RA bool
 	Questions      []DNSQuestion
 	Answers        []DNSRecord
+	// AnswerCount is the header's count of answers; Answers holds fewer
+	// when the message ends early (Err).
+	AnswerCount int
 	// Authorities and Additionals count the records of those sections.
 	Authorities, Additionals int
 	// Err is set when the message could not be decoded to its end; what
@@ -101,12 +106,31 @@ type dnsParser struct {
 	g glayers.DNS
 }
 
+// ErrDNSFragmented: a DNS message over UDP continues in IP fragments that
+// decode does not reassemble.
+var ErrDNSFragmented = errors.New("the message continues in the next IP fragment, which is not reassembled")
+
 func (d *Decoder) dnsUDP(f *Frame, payload []byte) {
 	if len(payload) == 0 {
 		return
 	}
 	d.dnsp.decode(&f.dns, payload)
 	f.DNS = &f.dns
+	if f.dns.Err != nil && moreFragments(&f.Packet) {
+		f.dns.Err = ErrDNSFragmented
+	}
+}
+
+// moreFragments reports whether the packet is the first fragment of a
+// larger IP packet.
+func moreFragments(p *layers.Packet) bool {
+	switch p.NetworkLayer() {
+	case layers.LayerIPv4:
+		return p.IPv4.MoreFragments()
+	case layers.LayerIPv6:
+		return p.IPv6.HasFragment && p.IPv6.MoreFragments
+	}
+	return false
 }
 
 // dnsTCP decodes a DNS message over TCP when the segment holds one whole,
@@ -143,7 +167,7 @@ func (p *dnsParser) decode(m *DNSMessage, b []byte) {
 		Questions: m.Questions[:0], Answers: m.Answers[:0],
 		ID: g.ID, Response: g.QR, Opcode: uint8(g.OpCode), Rcode: uint8(g.ResponseCode),
 		AA: g.AA, TC: g.TC, RD: g.RD, RA: g.RA,
-		Authorities: int(g.NSCount), Additionals: int(g.ARCount),
+		AnswerCount: int(g.ANCount), Authorities: int(g.NSCount), Additionals: int(g.ARCount),
 		Err: err,
 	}
 	for i := range g.Questions {
