@@ -532,6 +532,10 @@ func appendTLSJSON(b []byte, t *decode.TLSData) []byte {
 			a, _ := json.Marshal(r.Alert)
 			b = append(key(b, "alert"), a...)
 		}
+		if i < len(t.Origins) && t.Origins[i].Segments > 1 {
+			b = jint(b, "first_packet", int64(t.Origins[i].Packet))
+			b = jint(b, "segments", int64(t.Origins[i].Segments))
+		}
 		b = append(b, '}')
 	}
 	b = append(b, ']')
@@ -547,6 +551,9 @@ func appendTLSJSON(b []byte, t *decode.TLSData) []byte {
 		b = append(b, mv...)
 	}
 	b = append(b, ']')
+	if t.Partial > 0 {
+		b = jint(b, "partial_length", int64(t.Partial))
+	}
 	if t.Err != nil {
 		b = jstr(b, "error", t.Err.Error())
 	}

@@ -335,6 +335,10 @@ func appendTLSSummary(b []byte, t *decode.TLSData) []byte {
 			b = append(b, r.Type.String()...)
 		}
 	}
+	if first && t.Partial > 0 {
+		b = append(b, "record continued in a later segment"...)
+		first = false
+	}
 	if t.Err != nil {
 		sep()
 		b = append(b, "not followed: "...)

@@ -480,7 +480,7 @@ func (v *treeView) application(b []byte, f *decode.Frame) []byte {
 		return v.dns(b, f.DNS)
 	case f.TLS != nil:
 		b = v.layerHead(b, "TLS", failure.LayerTLS, string(layers.PDUData), p.PayloadOffset, p.PayloadOffset+len(p.Payload))
-		return v.tls(b, f.TLS)
+		return v.tls(b, f.TLS, f.N)
 	case len(p.Payload) > 0:
 		b = v.layerHead(b, "Data", failure.LayerApplication, string(layers.PDUData), p.PayloadOffset, p.PayloadOffset+len(p.Payload))
 		s := count(len(p.Payload), "byte")
@@ -544,7 +544,7 @@ func dnsFlags(m *decode.DNSMessage) string {
 	return string(b)
 }
 
-func (v *treeView) tls(b []byte, t *decode.TLSData) []byte {
+func (v *treeView) tls(b []byte, t *decode.TLSData, n int) []byte {
 	for i := range t.Records {
 		r := &t.Records[i]
 		s := "record " + r.Type.String() + " (" + itoa(int(r.Type)) + ")  " + r.Version.String() + "  " + count(r.Length, "byte")
@@ -558,10 +558,17 @@ func (v *treeView) tls(b []byte, t *decode.TLSData) []byte {
 		case r.Encrypted:
 			s += "  encrypted"
 		}
+		if i < len(t.Origins) && t.Origins[i].Segments > 1 {
+			o := t.Origins[i]
+			s += "  reassembled from " + itoa(o.Segments) + " segments, packets " + itoa(o.Packet) + "-" + itoa(n)
+		}
 		b = line(b, s)
 	}
 	for i := range t.Messages {
 		b = tlsMessage(b, &t.Messages[i])
+	}
+	if t.Partial > 0 {
+		b = line(b, count(t.Partial, "byte"), " of a record that a later segment completes")
 	}
 	if t.Err != nil {
 		b = line(b, v.p.Warn("stream not followed further"), ": ", t.Err.Error())

@@ -49,13 +49,26 @@ func (f *Frame) Cut() bool { return len(f.Packet.Data) < f.Length }
 type TLSData struct {
 	// Records completed by this packet, in stream order.
 	Records []tlswire.Record
+	// Origins says where each of Records came from: a record spread over
+	// several segments was reassembled from them.
+	Origins []RecordOrigin
 	// Messages are the handshake messages completed by this packet (in
 	// plaintext records; encrypted ones are only Records).
 	Messages []tlswire.HandshakeMessage
+	// Partial counts the bytes of this packet's payload that begin a
+	// record a later segment completes.
+	Partial int
 	// Err is set when the stream stopped being TLS (a record header that
 	// makes no sense) or could not be followed (too much data missing);
 	// the conversation's later bytes are not interpreted.
 	Err error
+}
+
+// RecordOrigin is where a TLS record's bytes were captured: in Segments
+// TCP segments, the first in packet Packet (the last is the packet that
+// completes the record).
+type RecordOrigin struct {
+	Packet, Segments int
 }
 
 // Options tune a Decoder.

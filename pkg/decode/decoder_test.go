@@ -258,20 +258,20 @@ func TestTLSGapIsBounded(t *testing.T) {
 	var out TLSData
 	s.dirs[0].started, s.dirs[0].next = true, 100
 	hello := []byte{22, 3, 1, 0, 4, 1, 0, 0, 0}
-	s.segment(0, 100, hello, len(hello), &out)
+	s.segment(0, 1, 100, hello, len(hello), &out)
 	if len(out.Records) != 1 || len(out.Messages) != 1 || out.Err != nil {
 		t.Fatalf("first record: %+v", out)
 	}
 	chunk := bytes.Repeat([]byte{23}, 1000)
 	seq := uint32(100 + len(hello) + 1) // one byte never arrives
 	for i := 0; s.dirs[0].held+len(chunk) <= MaxOutOfOrder; i++ {
-		s.segment(0, seq, chunk, len(chunk), &out)
+		s.segment(0, 2, seq, chunk, len(chunk), &out)
 		seq += uint32(len(chunk))
 	}
 	if out.Err != nil {
 		t.Fatalf("failed before the bound: %v", out.Err)
 	}
-	s.segment(0, seq, chunk, len(chunk), &out)
+	s.segment(0, 2, seq, chunk, len(chunk), &out)
 	if !errors.Is(out.Err, ErrTLSGap) || s.dirs[0].held != 0 || !s.dirs[0].broken {
 		t.Fatalf("after %d bytes held: err %v held %d broken %v", MaxOutOfOrder, out.Err, s.dirs[0].held, s.dirs[0].broken)
 	}
@@ -419,5 +419,45 @@ func TestDNSFirstFragment(t *testing.T) {
 	}
 	if !errors.Is(m.Err, ErrDNSFragmented) || m.AnswerCount != 100 || len(m.Answers) == 0 || len(m.Answers) >= 100 {
 		t.Errorf("err %v, %d answers of %d; want ErrDNSFragmented and some of the 100", m.Err, len(m.Answers), m.AnswerCount)
+	}
+}
+
+// TestTLSRecordOrigins checks what a packet says of records spread over
+// segments, against tshark's "[2 Reassembled TCP Segments (1678 bytes):
+// #8(1378), #10(300)]" for the OpenSSL capture: packet 8 holds 1378 bytes
+// of the Certificate record, which packet 10 completes; the first
+// application data answer comes in six segments, packets 15 to 21.
+func TestTLSRecordOrigins(t *testing.T) {
+	recs, err := readAll(t, readCapture(t, "tls-openssl.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]string{}
+	decodeRecords(recs, Options{}, func(f *Frame) {
+		if f.TLS == nil || f.N > 21 {
+			return
+		}
+		s := fmt.Sprintf("partial %d", f.TLS.Partial)
+		for i, o := range f.TLS.Origins {
+			s += fmt.Sprintf(" %d:%d/%d", f.TLS.Records[i].Length, o.Packet, o.Segments)
+		}
+		got[f.N] = s
+	})
+	want := map[int]string{
+		6:  "partial 0 152:6/1",
+		8:  "partial 1378 65:8/1",
+		10: "partial 0 1673:8/2 300:10/1 4:10/1",
+		15: "partial 1448",
+		21: "partial 0 7597:15/6",
+	}
+	for _, n := range []int{16, 18, 19, 20} {
+		if got[n] != "" {
+			t.Errorf("packet %d, in the middle of a record, has TLS %q", n, got[n])
+		}
+	}
+	for n, w := range want {
+		if got[n] != w {
+			t.Errorf("packet %d: %q, want %q", n, got[n], w)
+		}
 	}
 }

@@ -107,7 +107,7 @@ func FuzzTLSStream(f *testing.F) {
 			off := int(plan[i]) * 64 % max(len(data), 1)
 			size := int(plan[i+1])*16 + 1
 			end := min(off+size, len(data))
-			s.segment(0, uint32(isn+off), data[off:end], end-off, &out)
+			s.segment(0, i/2+1, uint32(isn+off), data[off:end], end-off, &out)
 			if s.dirs[0].held > MaxOutOfOrder {
 				t.Fatalf("holding %d bytes", s.dirs[0].held)
 			}

@@ -203,7 +203,7 @@ func (s *Stats) add(f *Frame, selected bool) {
 	switch {
 	case f.DNS != nil:
 		push(protoDNS)
-	case f.TLS != nil && len(f.TLS.Records) > 0:
+	case f.TLS != nil && (len(f.TLS.Records) > 0 || f.TLS.Partial > 0):
 		push(protoTLS)
 	case len(f.Packet.Payload) > 0:
 		push(protoData)

@@ -47,10 +47,16 @@ type tlsDir struct {
 	pending []pendingSegment
 	held    int // bytes in pending
 	broken  bool
+	// fed counts the bytes fed, the stream offset of tlswire's records;
+	// recEnd is where the last complete record ends. The record after it
+	// began in packet recStart and has come in recSegs segments so far.
+	fed, recEnd       int64
+	recStart, recSegs int
 }
 
 type pendingSegment struct {
 	seq  uint32
+	n    int // the packet that carried it
 	data []byte
 }
 
@@ -96,7 +102,8 @@ func (d *Decoder) tlsSegment(f *Frame, c *conversation, dir int) {
 	if p.TCP.Flags.Has(layers.TCPFlagSYN) {
 		seq++
 	}
-	c.tls.segment(dir, seq, payload, tcpPayloadLen(p), out)
+	out.Origins, out.Partial = out.Origins[:0], 0
+	c.tls.segment(dir, f.N, seq, payload, tcpPayloadLen(p), out)
 	held := c.tls.dirs[0].held + c.tls.dirs[1].held + c.tls.conv.Buffered()
 	d.tlsHeld += held - c.tls.held
 	c.tls.held = held
@@ -106,7 +113,7 @@ func (d *Decoder) tlsSegment(f *Frame, c *conversation, dir int) {
 			out.Err = fmt.Errorf("%w (%d MiB)", ErrTLSMemory, MaxTLSHeld>>20)
 		}
 	}
-	if len(out.Records) > 0 || len(out.Messages) > 0 || out.Err != nil {
+	if len(out.Records) > 0 || len(out.Messages) > 0 || out.Partial > 0 || out.Err != nil {
 		f.TLS = out
 	}
 }
@@ -120,10 +127,10 @@ func (d *Decoder) dropTLS(c *conversation) {
 	}
 }
 
-// segment takes the captured payload of one segment at sequence number
-// seq; declared is its length on the wire (more when the snap length cut
-// it).
-func (s *tlsStream) segment(dir int, seq uint32, data []byte, declared int, out *TLSData) {
+// segment takes the captured payload of packet n, one segment at sequence
+// number seq; declared is its length on the wire (more when the snap
+// length cut it).
+func (s *tlsStream) segment(dir, n int, seq uint32, data []byte, declared int, out *TLSData) {
 	d := &s.dirs[dir]
 	if d.broken {
 		return
@@ -139,7 +146,7 @@ func (s *tlsStream) segment(dir int, seq uint32, data []byte, declared int, out 
 	off := int32(seq - d.next)
 	switch {
 	case off > 0:
-		s.hold(dir, seq, data, out)
+		s.hold(dir, n, seq, data, out)
 		return
 	case off < 0:
 		if int(-off) >= len(data) {
@@ -147,7 +154,9 @@ func (s *tlsStream) segment(dir int, seq uint32, data []byte, declared int, out 
 		}
 		data = data[-off:]
 	}
-	s.feed(dir, data, out)
+	start := d.fed
+	s.feed(dir, n, data, out)
+	end := d.fed
 	for !d.broken && len(d.pending) > 0 {
 		ps := d.pending[0]
 		o := int32(ps.seq - d.next)
@@ -157,17 +166,23 @@ func (s *tlsStream) segment(dir int, seq uint32, data []byte, declared int, out 
 		d.pending = d.pending[1:]
 		d.held -= len(ps.data)
 		if int(-o) < len(ps.data) {
-			s.feed(dir, ps.data[-o:], out)
+			s.feed(dir, ps.n, ps.data[-o:], out)
 		}
 	}
 	if len(d.pending) == 0 {
 		d.pending = nil
 	}
+	if r := end - max(d.recEnd, start); r > 0 && !d.broken && d.recStart == n {
+		// A record begins in this packet and a later one completes it.
+		// (A segment in the middle of a record, neither beginning nor
+		// completing one, is left as TCP data, as tshark leaves it.)
+		out.Partial = int(r)
+	}
 }
 
 // hold keeps a copy of a segment that arrived before the bytes in front of
 // it, in sequence order.
-func (s *tlsStream) hold(dir int, seq uint32, data []byte, out *TLSData) {
+func (s *tlsStream) hold(dir, n int, seq uint32, data []byte, out *TLSData) {
 	d := &s.dirs[dir]
 	if d.held+len(data) > MaxOutOfOrder {
 		s.fail(dir, out, fmt.Errorf("%w: more than %d bytes arrived after a gap that was never filled", ErrTLSGap, MaxOutOfOrder))
@@ -179,7 +194,7 @@ func (s *tlsStream) hold(dir int, seq uint32, data []byte, out *TLSData) {
 	if found && len(d.pending[i].data) >= len(data) {
 		return
 	}
-	seg := pendingSegment{seq: seq, data: append([]byte(nil), data...)}
+	seg := pendingSegment{seq: seq, n: n, data: append([]byte(nil), data...)}
 	if found {
 		d.held += len(data) - len(d.pending[i].data)
 		d.pending[i] = seg
@@ -189,11 +204,33 @@ func (s *tlsStream) hold(dir int, seq uint32, data []byte, out *TLSData) {
 	d.pending = slices.Insert(d.pending, i, seg)
 }
 
-func (s *tlsStream) feed(dir int, data []byte, out *TLSData) {
+// feed passes bytes that packet n carried to the records of direction
+// dir, noting where each record it completes began.
+func (s *tlsStream) feed(dir, n int, data []byte, out *TLSData) {
 	d := &s.dirs[dir]
 	d.next += uint32(len(data))
+	if d.fed == d.recEnd {
+		d.recStart, d.recSegs = n, 1 // a record begins with these bytes
+	} else {
+		d.recSegs++
+	}
+	start := d.fed
+	d.fed += int64(len(data))
+	before := len(out.Records)
 	var err error
 	out.Records, out.Messages, err = s.conv.AppendFeed(out.Records, out.Messages, dir, data)
+	for _, r := range out.Records[before:] {
+		// Only the first record completed here can have begun earlier.
+		o := RecordOrigin{Packet: n, Segments: 1}
+		if r.Offset < start {
+			o = RecordOrigin{Packet: d.recStart, Segments: d.recSegs}
+		}
+		out.Origins = append(out.Origins, o)
+		d.recEnd = r.Offset + int64(tlswire.RecordHeaderLen+r.Length)
+	}
+	if len(out.Records) > before && d.recEnd < d.fed {
+		d.recStart, d.recSegs = n, 1
+	}
 	if err != nil {
 		s.fail(dir, out, err)
 	}

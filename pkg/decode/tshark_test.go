@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,12 +112,6 @@ func tsharkRows(t *testing.T, path string) []string {
 	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
 		cols := strings.Split(l, "\t")
 		cols[1] = normalizeProtocols(cols[1])
-		if cols[slices.Index(tsharkFields, "tls.record.content_type")] == "" {
-			// tshark shows an empty TLS layer in the first segment of a
-			// record that a later segment completes; the record itself,
-			// like netdiag's, goes with the later segment.
-			cols[1] = strings.TrimSuffix(cols[1], ":tls")
-		}
 		if strings.Contains(cols[1], "icmp:ipv4:") || strings.Contains(cols[1], "icmpv6:ipv6:") {
 			// netdiag decodes the headers an ICMP error quotes, not the
 			// application data after them (tshark tries DNS there).
@@ -203,7 +196,8 @@ func fieldRow(f *Frame) string {
 	if f.DNS != nil {
 		protos = append(protos, "dns")
 	}
-	if f.TLS != nil && len(f.TLS.Records) > 0 {
+	if f.TLS != nil && (len(f.TLS.Records) > 0 || f.TLS.Partial > 0) {
+		// Like tshark, a TLS layer where a record begins or completes.
 		protos = append(protos, "tls")
 	}
 	add("frame.protocols", strings.Join(protos, ":"))
