@@ -31,7 +31,7 @@ var decodeGolden = []struct {
 	{"tls-openssl.pcap", []string{"tree", "summary", "json", "stats", "stats.json"}},
 	{"tls-gnutls.pcap", []string{"tree", "summary", "json", "stats"}},
 	{"any-sll2.pcap", []string{"tree", "summary", "json"}},
-	{"bulk-mss.pcap", []string{"summary", "stats"}},
+	{"bulk-mss.pcap", []string{"tree", "summary", "json", "stats"}},
 }
 
 var viewArgs = map[string][]string{
