@@ -475,6 +475,26 @@ func TestLabDiagnoseExpiredCertificate(t *testing.T) {
 	}
 }
 
+// TestLabDiagnoseClientCertificate: a server that requires a client
+// certificate ends the handshake with an alert; the verdict says why.
+func TestLabDiagnoseClientCertificate(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	pki := newTestPKI(t)
+	cert := pki.leaf(t, "198.18.1.10", time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	ln := tls.NewListener(lab.Servers[0].Listen(t, "tcp", "198.18.1.10:8443"),
+		&tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAnyClientCert, MaxVersion: tls.VersionTLS12})
+	srv := &http.Server{Handler: labHandler(), ErrorLog: log.New(io.Discard, "", 0), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	m, r := diagRun(t, lab, "--ca", pki.caFile, "198.18.1.10:8443")
+	expectVerdict(t, m, r, "failed", "tls", "tls-alert", 1)
+	if !contains(m["summary"], "the server ended the TLS handshake with an alert: fatal handshake_failure (40), after asking for a client certificate") {
+		t.Fatalf("summary: %v", r)
+	}
+}
+
 func TestLabDiagnoseNotTLS(t *testing.T) {
 	t.Parallel()
 	lab := netlab.New(t, netlab.Config{})

@@ -539,6 +539,12 @@ func (r *familyRun) tls(ctx context.Context) {
 		r.failAt(step, f)
 		return
 	}
+	if f != nil && f.Reason == failure.TLSAlert {
+		// Say the alert by name, and why the server may have sent it,
+		// in place of the reader's error text.
+		f = &failure.Failure{Layer: f.Layer, Reason: f.Reason, Detail: alertDetail(res), From: f.From}
+		step.Evidence = step.Evidence[:len(step.Evidence)-1]
+	}
 	if f != nil {
 		step.Detail = f.Reason.Sentence()
 		if f.Detail != "" {
@@ -574,13 +580,28 @@ func tlsStall(res *tlsprobe.Result, timeout time.Duration) string {
 	return fmt.Sprintf("the handshake stops after the server's %s: nothing more within %s", last, timeout)
 }
 
+// alertDetail names the alert that ended a handshake and, when the server
+// had asked for a client certificate, says that none was sent.
+func alertDetail(res *tlsprobe.Result) string {
+	s := "no alert name was read"
+	for _, m := range res.Messages {
+		if m.Alert != nil && m.Dir == tlsprobe.Received {
+			s = m.Alert.String()
+		}
+	}
+	if res.ClientCertRequested {
+		s += ", after asking for a client certificate (diagnose sends none: the server requires one)"
+	}
+	return s
+}
+
 func tlsDetail(res *tlsprobe.Result) string {
 	var parts []string
-	if res.Version != 0 {
-		parts = append(parts, res.Version.String())
-	}
-	if res.ViaTLS13 {
+	switch {
+	case res.ViaTLS13:
 		parts = append(parts, "TLS 1.3 (the server refuses TLS 1.2)")
+	case res.Version != 0:
+		parts = append(parts, res.Version.String())
 	}
 	if c := res.Chain; c != nil && len(c.Certificates) > 0 {
 		leaf := c.Certificates[0]
@@ -597,7 +618,21 @@ func tlsDetail(res *tlsprobe.Result) string {
 func tlsEvidence(res *tlsprobe.Result) []string {
 	var ev []string
 	if res.Version != 0 {
-		ev = append(ev, fmt.Sprintf("%s %s, handshake %s", res.Version, res.CipherSuite, fmtMs(res.Handshake)))
+		s := fmt.Sprintf("%s %s", res.Version, res.CipherSuite)
+		if res.Handshake > 0 {
+			s += ", handshake " + fmtMs(res.Handshake)
+		}
+		ev = append(ev, s)
+	}
+	if res.ClientCertRequested {
+		s := "the server asks for a client certificate"
+		if n := len(res.ClientCertCAs); n > 0 {
+			s += " issued by " + strings.Join(res.ClientCertCAs[:min(n, 3)], "; ")
+			if n > 3 {
+				s += fmt.Sprintf(" (and %d more)", n-3)
+			}
+		}
+		ev = append(ev, s)
 	}
 	for _, m := range res.Messages {
 		if m.Alert != nil {
