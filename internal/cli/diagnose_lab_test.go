@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/netdiag/netdiag/internal/netlab"
 )
 
@@ -543,6 +544,47 @@ func TestLabDiagnoseIPv6Broken(t *testing.T) {
 	if fams["ipv4"].(map[string]any)["verdict"] != "healthy" || fams["ipv6"].(map[string]any)["verdict"] != "failed" ||
 		!contains(m["summary"], "IPv6 fails") || !slices.Contains(checks(m), "!connect") {
 		t.Fatalf("degraded: %v", r)
+	}
+}
+
+// TestLabDiagnoseAAAAFails: the name's A query answers, its AAAA query
+// gets SERVFAIL. Every dual-stack lookup of the name then waits for or
+// trips over the broken AAAA, so IPv6 counts as failed at DNS while IPv4
+// works: degraded, and the sentence says which query fails. The resolver
+// is a responder on the client's own loopback.
+func TestLabDiagnoseAAAAFails(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	serveTCP(t, lab.Servers[0], "198.18.1.10:22", nil)
+	pc := lab.Client.ListenPacket(t, "udp", "127.0.0.1:53")
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		switch {
+		case q.Question[0].Name != "web.lab.test.":
+			m.Rcode = dns.RcodeNameError
+		case q.Question[0].Qtype == dns.TypeA:
+			rr, _ := dns.NewRR("web.lab.test. 60 IN A 198.18.1.10")
+			m.Answer = append(m.Answer, rr)
+		default:
+			m.Rcode = dns.RcodeServerFailure
+		}
+		w.WriteMsg(m)
+	})}
+	go srv.ActivateAndServe()
+	t.Cleanup(func() { srv.Shutdown() })
+	lab.Client.UseResolverConf(t, "nameserver 127.0.0.1\nsearch lab.test\n")
+
+	m, r := diagRun(t, lab, "web:22")
+	expectVerdict(t, m, r, "degraded", "dns", "servfail", 1)
+	fams := m["families"].(map[string]any)
+	if fams["ipv4"].(map[string]any)["verdict"] != "healthy" || fams["ipv6"].(map[string]any)["addr"] != nil ||
+		!contains(m["summary"], "IPv6 fails while IPv4 works: the AAAA query for web fails: the resolver could not answer (SERVFAIL)") {
+		t.Fatalf("degraded: %v", r)
+	}
+	r = netdiag(t, lab.Client, nil, "diagnose", "web:22")
+	if r.code != 1 || !strings.Contains(r.out, "Next: dig @127.0.0.1 +search AAAA web") {
+		t.Fatalf("text: %v", r)
 	}
 }
 
