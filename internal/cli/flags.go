@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,9 @@ func parseSeconds(s string) (time.Duration, error) {
 	}
 	var d time.Duration
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, fmt.Errorf("%q is not a duration (use seconds like 0.5 or a unit like 500ms)", s)
+		}
 		if f > float64(1<<62)/1e9 {
 			return 0, fmt.Errorf("%q is too long", s)
 		}

@@ -158,7 +158,7 @@ func TestParseSeconds(t *testing.T) {
 			t.Errorf("%q: got %v,%v want %s", in, d, err, want)
 		}
 	}
-	for _, in := range []string{"", "-1", "abc", "5 parsecs", "1e300"} {
+	for _, in := range []string{"", "-1", "abc", "5 parsecs", "1e300", "NaN", "nan", "Inf", "-Inf", "+Inf"} {
 		if _, err := parseSeconds(in); err == nil {
 			t.Errorf("%q: accepted", in)
 		}

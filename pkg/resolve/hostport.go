@@ -65,9 +65,14 @@ func ParsePort(s string) (int, error) {
 	if s == "" {
 		return 0, errMsg("missing port number")
 	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, errMsg("port " + strconv.Quote(s) + " is not a number")
+		}
+	}
 	p, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, errMsg("port " + strconv.Quote(s) + " is not a number")
+		return 0, errMsg("port " + s + " is out of range 1-65535")
 	}
 	if p < 1 || p > 65535 {
 		return 0, errMsg("port " + s + " is out of range 1-65535")
