@@ -2,6 +2,7 @@ package tlsprobe
 
 import (
 	"crypto/rand"
+	"strings"
 
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
 )
@@ -49,7 +50,8 @@ func buildHello(p helloParams) (*tlswire.ClientHello, []byte, error) {
 		return nil, nil, err
 	}
 	if !p.noExtensions {
-		h.ServerName = p.serverName
+		// RFC 6066 section 3: the host name goes without a trailing dot.
+		h.ServerName = strings.TrimSuffix(p.serverName, ".")
 		h.ExtendedMasterSecret = true
 		h.SecureRenegotiation = true
 		h.SupportedGroups = p.groups

@@ -413,6 +413,13 @@ func TestLabSNI(t *testing.T) {
 	if res.SNICheck == nil || res.SNICheck.SameCertificate || res.SNICheck.WithoutSNI == "" {
 		t.Errorf("SNI check %+v", res.SNICheck)
 	}
+	// A fully qualified name with its trailing dot is sent and checked
+	// without it.
+	res = Probe(context.Background(), "named.test.", addr, l.options("named.test."))
+	requireHealthy(t, res)
+	if res.SNI != "named.test" {
+		t.Errorf("SNI %q", res.SNI)
+	}
 	// A name the server does not know gets the default certificate.
 	o := l.options("other.test")
 	o.Quick = true

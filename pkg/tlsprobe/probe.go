@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/netdiag/netdiag/pkg/failure"
@@ -20,7 +21,7 @@ import (
 type Options struct {
 	// ServerName is sent as SNI and is the name the certificate must be
 	// valid for. Empty: no SNI, and the certificate is checked against
-	// the IP address.
+	// the IP address. A trailing dot is dropped.
 	ServerName string
 	// Roots verifies the chain; nil means the system's roots.
 	Roots *x509.CertPool
@@ -162,6 +163,9 @@ type Result struct {
 
 func (o *Options) defaults() Options {
 	c := *o
+	// A fully qualified name ("www.example.test.") is sent and checked
+	// without its trailing dot, as RFC 6066 wants SNI and as curl does.
+	c.ServerName = strings.TrimSuffix(c.ServerName, ".")
 	if c.StepTimeout <= 0 {
 		c.StepTimeout = 2 * time.Second
 	}
