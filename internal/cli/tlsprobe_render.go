@@ -399,7 +399,7 @@ func (t *tlsText) findings() {
 	}
 	switch {
 	case r.OCSP != nil && r.OCSP.Error != "":
-		t.finding(false, "OCSP staple unreadable: %s", r.OCSP.Error)
+		t.finding(false, "OCSP staple not usable: %s", r.OCSP.Error)
 	case r.OCSP != nil:
 		until := ""
 		if !r.OCSP.NextUpdate.IsZero() {

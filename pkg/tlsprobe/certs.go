@@ -66,6 +66,10 @@ type Chain struct {
 	Path []string
 	// Failure says why the chain is not good; nil when Verified.
 	Failure *failure.Failure
+
+	// issuer is the leaf's issuer: from the verified path, else the
+	// certificate the server sent that signed the leaf; nil if unknown.
+	issuer *x509.Certificate
 }
 
 // keyType describes a certificate's public key ("RSA 2048").
@@ -136,9 +140,13 @@ func analyzeChain(certs []*x509.Certificate, name string, roots *x509.CertPool, 
 	if name != "" {
 		ch.NameMatch = leaf.VerifyHostname(name) == nil
 	}
+	ch.issuer = sentIssuer(leaf, certs[1:])
 	if verr == nil {
 		for _, c := range chains[0] {
 			ch.Path = append(ch.Path, c.Subject.String())
+		}
+		if len(chains[0]) > 1 {
+			ch.issuer = chains[0][1]
 		}
 		if ch.NameMatch {
 			ch.Verified = true
@@ -206,6 +214,16 @@ func classifyChain(certs []*x509.Certificate, ch *Chain, verr error, now time.Ti
 	return nil
 }
 
+// sentIssuer returns the certificate among others that signed c.
+func sentIssuer(c *x509.Certificate, others []*x509.Certificate) *x509.Certificate {
+	for _, o := range others {
+		if bytes.Equal(c.RawIssuer, o.RawSubject) && c.CheckSignatureFrom(o) == nil {
+			return o
+		}
+	}
+	return nil
+}
+
 // topOfChain follows the chain from the leaf through the certificates the
 // server sent and returns the last one reached.
 func topOfChain(certs []*x509.Certificate) *x509.Certificate {
@@ -264,21 +282,23 @@ type OCSPStatus struct {
 	NextUpdate time.Time // zero when the responder gave none
 	// Fresh: now lies between ThisUpdate and NextUpdate.
 	Fresh bool
-	// Error is set when the response could not be parsed or its signature
-	// did not verify against the issuer.
+	// Error is set when the response could not be parsed, its signature
+	// did not verify against the issuer, or the issuer is unknown.
 	Error string
 }
 
-func ocspStatus(der []byte, certs []*x509.Certificate, now time.Time) *OCSPStatus {
-	var issuer *x509.Certificate
-	if len(certs) > 1 {
-		issuer = certs[1]
-	}
-	resp, err := ocsp.ParseResponseForCert(der, certs[0], issuer)
+// ocspStatus decodes a stapled response for leaf and checks its signature
+// with issuer, the leaf's issuer (nil when it is unknown: the response is
+// then decoded but not trusted).
+func ocspStatus(der []byte, leaf, issuer *x509.Certificate, now time.Time) *OCSPStatus {
+	resp, err := ocsp.ParseResponseForCert(der, leaf, issuer)
 	if err != nil {
 		return &OCSPStatus{Error: err.Error()}
 	}
 	st := &OCSPStatus{ProducedAt: resp.ProducedAt, ThisUpdate: resp.ThisUpdate, NextUpdate: resp.NextUpdate}
+	if issuer == nil {
+		st.Error = "the leaf's issuer is unknown, so the response's signature cannot be checked"
+	}
 	switch resp.Status {
 	case ocsp.Good:
 		st.Status = "good"

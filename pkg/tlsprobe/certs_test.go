@@ -3,11 +3,13 @@ package tlsprobe
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/netdiag/netdiag/pkg/failure"
+	"golang.org/x/crypto/ocsp"
 )
 
 // TestCertificateProblems serves certificates with one defect each and
@@ -112,5 +114,47 @@ func TestInjectedClock(t *testing.T) {
 	}
 	if d := res.Chain.Certificates[0].DaysLeft; d > -270 || d < -280 {
 		t.Errorf("days left %d", d)
+	}
+}
+
+// TestOCSPStapleIssuer: a stapled response is trusted only when its
+// signature verifies with the leaf's issuer, found on the verified path
+// (also when the server does not send it) or among the certificates sent.
+func TestOCSPStapleIssuer(t *testing.T) {
+	p := newPKI(t)
+	leaf := p.leaf(t, leafSpec{}).Leaf
+	now := time.Now()
+	resp := ocsp.Response{Status: ocsp.Good, SerialNumber: leaf.SerialNumber, ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(time.Hour)}
+	good, err := ocsp.CreateResponse(p.inter, p.inter, resp, p.interKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := ocsp.CreateResponse(p.inter, p.inter, resp, p.rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	interAsRoot := x509.NewCertPool()
+	interAsRoot.AddCert(p.inter)
+	cases := []struct {
+		name  string
+		sent  []*x509.Certificate
+		roots *x509.CertPool
+		der   []byte
+		error string // "" when the staple must be good and fresh
+	}{
+		{"issuer sent", []*x509.Certificate{leaf, p.inter}, p.roots, good, ""},
+		{"issuer is the trust anchor, not sent", []*x509.Certificate{leaf}, interAsRoot, good, ""},
+		{"issuer unknown", []*x509.Certificate{leaf}, p.roots, good, "issuer is unknown"},
+		{"signed by another key", []*x509.Certificate{leaf, p.inter}, p.roots, forged, "signature"},
+	}
+	for _, c := range cases {
+		ch := analyzeChain(c.sent, "server.test", c.roots, now)
+		st := ocspStatus(c.der, leaf, ch.issuer, now)
+		switch {
+		case c.error == "" && (st.Error != "" || st.Status != "good" || !st.Fresh):
+			t.Errorf("%s: %+v", c.name, st)
+		case c.error != "" && !strings.Contains(st.Error, c.error):
+			t.Errorf("%s: error %q, want %q", c.name, st.Error, c.error)
+		}
 	}
 }

@@ -240,7 +240,7 @@ func Probe(ctx context.Context, target string, addr netip.AddrPort, opts Options
 	if len(certs) > 0 {
 		res.Chain = analyzeChain(certs, name, o.Roots, o.Now())
 		if len(ocspDER) > 0 {
-			res.OCSP = ocspStatus(ocspDER, certs, o.Now())
+			res.OCSP = ocspStatus(ocspDER, certs[0], res.Chain.issuer, o.Now())
 		}
 	}
 	if err == nil && !o.Quick {
