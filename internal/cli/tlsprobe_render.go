@@ -228,7 +228,9 @@ func tlsResultJSON(r *tlsprobe.Result) tlsJSON {
 			Probes: e.Probes, ElapsedMs: Ms(e.Elapsed), Errors: e.Errors}
 		for _, v := range e.Versions {
 			ej.Versions = append(ej.Versions, v.String())
-			ej.ServerOrder[v.String()] = e.ServerOrder[v]
+			if so, known := e.ServerOrder[v]; known {
+				ej.ServerOrder[v.String()] = so
+			}
 		}
 		for _, s := range e.Suites {
 			ej.CipherSuites = append(ej.CipherSuites, tlsEnumSuite{Name: s.Suite.String(), Value: fmt.Sprintf("0x%04X", uint16(s.Suite)), Version: s.Version.String()})
@@ -474,9 +476,12 @@ func (t *tlsText) enum() {
 	}
 	for i := len(e.Versions) - 1; i >= 0; i-- {
 		v := e.Versions[i]
-		order := "follows the client's order"
-		if e.ServerOrder[v] {
-			order = "server's order of preference"
+		order := "order of preference unknown"
+		if so, known := e.ServerOrder[v]; known {
+			order = "follows the client's order"
+			if so {
+				order = "server's order of preference"
+			}
 		}
 		p.Printf("  %s (%s):\n", v, order)
 		for _, s := range e.Suites {

@@ -44,7 +44,9 @@ type Enumeration struct {
 	// preference when it has one (ServerOrder), else in ours.
 	Suites []EnumSuite
 	// ServerOrder tells, per accepted version, whether the server imposes
-	// its own order of preference rather than following the client's.
+	// its own order of preference rather than following the client's. A
+	// version is absent when that could not be told: a single suite
+	// accepted, or a probe of the order without answer.
 	ServerOrder map[tlswire.Version]bool
 	Probes      int
 	Elapsed     time.Duration
@@ -111,9 +113,11 @@ func Enumerate(ctx context.Context, addr netip.AddrPort, serverName string, opts
 		if len(accepted[i]) == 0 {
 			continue
 		}
-		order, serverOrder := e.preference(ctx, v, accepted[i])
+		order, serverOrder, known := e.preference(ctx, v, accepted[i])
 		res.Versions = append(res.Versions, v)
-		res.ServerOrder[v] = serverOrder
+		if known {
+			res.ServerOrder[v] = serverOrder
+		}
 		for _, s := range order {
 			res.Suites = append(res.Suites, EnumSuite{Version: v, Suite: s})
 		}
@@ -325,19 +329,23 @@ func (e *enumerator) chunk(ctx context.Context, v tlswire.Version, offer []tlswi
 // order picks the same suite whether the list comes forwards or reversed;
 // one that follows the client picks the first of each. With an order of
 // its own, offering the rest again after each pick yields the whole order.
-func (e *enumerator) preference(ctx context.Context, v tlswire.Version, accepted []tlswire.CipherSuite) ([]tlswire.CipherSuite, bool) {
+// known is false when the order could not be told.
+func (e *enumerator) preference(ctx context.Context, v tlswire.Version, accepted []tlswire.CipherSuite) (order []tlswire.CipherSuite, serverOrder, known bool) {
 	if len(accepted) < 2 {
-		return accepted, false
+		return accepted, false, false
 	}
 	e.expect(2)
 	reversed := slices.Clone(accepted)
 	slices.Reverse(reversed)
 	first, out1 := e.probe(ctx, v, accepted)
 	firstRev, out2 := e.probe(ctx, v, reversed)
-	if out1 != picked || out2 != picked || first != firstRev {
-		return accepted, false
+	if out1 != picked || out2 != picked {
+		return accepted, false, false
 	}
-	order := []tlswire.CipherSuite{first}
+	if first != firstRev {
+		return accepted, false, true
+	}
+	order = []tlswire.CipherSuite{first}
 	offer := slices.DeleteFunc(slices.Clone(accepted), func(x tlswire.CipherSuite) bool { return x == first })
 	e.expect(len(offer) - 1)
 	for len(offer) > 1 && ctx.Err() == nil {
@@ -355,5 +363,5 @@ func (e *enumerator) preference(ctx context.Context, v tlswire.Version, accepted
 			order = append(order, s)
 		}
 	}
-	return order, true
+	return order, true, true
 }

@@ -156,3 +156,21 @@ func wireExtensions(t *testing.T, raw []byte) []tlswire.Extension {
 }
 
 func netipAddrPort() netip.AddrPort { return netip.MustParseAddrPort("127.0.0.1:443") }
+
+// TestEnumerateOneSuite: with a single accepted suite there is no order
+// to tell, and the result says nothing about it.
+func TestEnumerateOneSuite(t *testing.T) {
+	p := newPKI(t)
+	addr := serveTLS(t, &tls.Config{
+		Certificates: []tls.Certificate{p.leaf(t, leafSpec{})},
+		CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256},
+		MinVersion:   tls.VersionTLS12, MaxVersion: tls.VersionTLS12,
+	})
+	e := Enumerate(context.Background(), addr, "server.test", EnumOptions{StepTimeout: 2 * time.Second})
+	if len(e.Suites) != 1 || e.Suites[0].Suite != 0xC02F {
+		t.Fatalf("suites %v", e.Suites)
+	}
+	if so, known := e.ServerOrder[tlswire.VersionTLS12]; known {
+		t.Errorf("server order %v claimed for a single suite", so)
+	}
+}
