@@ -292,15 +292,14 @@ func (t *tlsText) timeline() {
 		if m.Dir == tlsprobe.Received {
 			arrow = "←"
 		}
-		name := m.Type
-		if m.Alert != nil {
-			name = "Alert " + m.Alert.Level.String() + " " + m.Alert.Description.String()
-		}
 		extra := ""
-		if m.Encrypted {
-			extra = p.Dim(" (encrypted)")
+		if m.Alert != nil {
+			extra = "  " + m.Alert.Level.String() + " " + m.Alert.Description.String()
 		}
-		p.Detailf("  %10s  %s %-22s %6d B%s\n", FormatMs(m.At), arrow, name, m.Bytes, extra)
+		if m.Encrypted {
+			extra += p.Dim(" (encrypted)")
+		}
+		p.Detailf("  %10s  %s %-22s %6d B%s\n", FormatMs(m.At), arrow, m.Type, m.Bytes, extra)
 	}
 	if r.ViaTLS13 {
 		p.Detailf("  %s\n", p.Dim("(the server refused TLS 1.2; a TLS 1.3 handshake made with Go's crypto/tls checked the certificate, not traced)"))
@@ -374,9 +373,10 @@ func (t *tlsText) findings() {
 	t.p.Printf("findings:\n")
 	if ch := r.Chain; ch != nil {
 		switch {
-		case ch.Verified:
+		case len(ch.Path) > 0:
+			// Verified up to a trusted root, whether or not the name matches.
 			t.finding(true, "chain verified: %s", strings.Join(ch.Path, " ← "))
-		case ch.Failure != nil && ch.Failure.Reason != failure.CertNameMismatch:
+		case ch.Failure != nil:
 			t.finding(false, "chain not valid: %s", ch.Failure.Detail)
 		}
 		if ch.Name != "" {
