@@ -3,6 +3,8 @@ package tlsprobe
 import (
 	"context"
 	"crypto/tls"
+	"io"
+	"net"
 	"net/netip"
 	"slices"
 	"testing"
@@ -172,5 +174,59 @@ func TestEnumerateOneSuite(t *testing.T) {
 	}
 	if so, known := e.ServerOrder[tlswire.VersionTLS12]; known {
 		t.Errorf("server order %v claimed for a single suite", so)
+	}
+}
+
+// TestEnumerateSSL30: a server that speaks only SSL 3.0 (answered here by
+// hand, as no library at hand still does) is found with an SSL 3.0 hello
+// without extensions, and its three suites in its own order.
+func TestEnumerateSSL30(t *testing.T) {
+	prefer := []tlswire.CipherSuite{0x000A, 0x0005, 0x002F}
+	addr := serveRaw(t, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		var hdr [5]byte
+		if _, err := io.ReadFull(c, hdr[:]); err != nil {
+			return
+		}
+		body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
+		if _, err := io.ReadFull(c, body); err != nil {
+			return
+		}
+		alert := func(d tlswire.AlertDescription) {
+			rec, _ := tlswire.AppendRecord(nil, tlswire.ContentAlert, tlswire.VersionSSL30, tlswire.Alert{Level: tlswire.AlertFatal, Description: d}.Marshal())
+			_, _ = c.Write(rec)
+		}
+		ch, err := tlswire.ParseClientHello(body)
+		if err != nil || ch.Version != tlswire.VersionSSL30 {
+			alert(tlswire.AlertProtocolVersion)
+			return
+		}
+		if ch.Order != nil {
+			t.Errorf("SSL 3.0 hello with extensions %v", ch.Order)
+		}
+		for _, s := range prefer {
+			if slices.Contains(ch.CipherSuites, s) {
+				msg, _ := (&tlswire.ServerHello{Version: tlswire.VersionSSL30, CipherSuite: s}).Marshal()
+				rec, _ := tlswire.AppendRecord(nil, tlswire.ContentHandshake, tlswire.VersionSSL30, msg)
+				_, _ = c.Write(rec)
+				_, _ = io.Copy(io.Discard, c)
+				return
+			}
+		}
+		alert(tlswire.AlertHandshakeFailure)
+	})
+	e := Enumerate(context.Background(), addr, "", EnumOptions{StepTimeout: 2 * time.Second})
+	if len(e.Errors) > 0 {
+		t.Fatalf("probes without answer: %v", e.Errors)
+	}
+	if !slices.Equal(e.Versions, []tlswire.Version{tlswire.VersionSSL30}) {
+		t.Fatalf("versions %v", e.Versions)
+	}
+	var got []tlswire.CipherSuite
+	for _, s := range e.Suites {
+		got = append(got, s.Suite)
+	}
+	if !slices.Equal(got, prefer) || !e.ServerOrder[tlswire.VersionSSL30] {
+		t.Errorf("suites %v (server order %v), want %v in the server's order", got, e.ServerOrder, prefer)
 	}
 }
