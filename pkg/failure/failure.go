@@ -168,6 +168,16 @@ var reasons = map[Reason]reasonInfo{
 	PacketLoss: {LayerNetwork, "some probes were lost", "a congested or lossy link, or rate limiting"},
 }
 
+// atLayer refines a reason's sentence and device when it is reported at a
+// layer whose facts change them: a timeout once the TCP connection is up
+// is not a packet filter's doing.
+var atLayer = map[Reason]map[Layer]reasonInfo{
+	Timeout: {
+		LayerTLS: {LayerTLS, "the server accepted the connection but did not answer in time",
+			"the server (hung, overloaded, or expecting another protocol first), or a middlebox holding the connection"},
+	},
+}
+
 // Known reports whether r is one of the reasons defined here.
 func (r Reason) Known() bool { _, ok := reasons[r]; return ok }
 
@@ -235,15 +245,18 @@ func (f *Failure) Error() string {
 // "a firewall rejects the traffic (administratively prohibited), reported by
 // 198.18.0.1 — likely at fault: a firewall".
 func (f *Failure) Explain() string {
-	s := f.Reason.Sentence()
+	s, device := f.Reason.Sentence(), f.Reason.Device()
+	if i, ok := atLayer[f.Reason][f.Layer]; ok {
+		s, device = i.sentence, i.device
+	}
 	if f.Detail != "" {
 		s += " (" + f.Detail + ")"
 	}
 	if f.From != "" {
 		s += ", reported by " + f.From
 	}
-	if d := f.Reason.Device(); d != "" {
-		s += "; likely at fault: " + d
+	if device != "" {
+		s += "; likely at fault: " + device
 	}
 	return s
 }

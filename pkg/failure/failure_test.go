@@ -87,6 +87,20 @@ func TestFailureAsError(t *testing.T) {
 	}
 }
 
+// TestExplainAtLayer: a timeout after the TCP connection was made is
+// not explained as packets dropped by a firewall.
+func TestExplainAtLayer(t *testing.T) {
+	transport := New(Timeout, "")
+	tls := New(Timeout, "read ServerHello").At(LayerTLS)
+	if !strings.Contains(transport.Explain(), "dropped silently") {
+		t.Errorf("transport: %q", transport.Explain())
+	}
+	want := "the server accepted the connection but did not answer in time (read ServerHello); likely at fault: the server"
+	if got := tls.Explain(); !strings.HasPrefix(got, want) {
+		t.Errorf("tls:\n got %q\nwant %q...", got, want)
+	}
+}
+
 func TestKindExitCodes(t *testing.T) {
 	var e *Error
 	err := fmt.Errorf("wrapped: %w", Inputf("bad port %q", "x"))
