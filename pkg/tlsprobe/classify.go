@@ -29,7 +29,7 @@ func classify(err error) *failure.Failure {
 	)
 	switch {
 	case errors.As(err, &dial):
-		return dialFailure(dial.err)
+		return dialFailure(dial)
 	case errors.As(err, &notTLS):
 		return failure.New(failure.NotTLS, notTLS.Error())
 	case errors.As(err, &alert):
@@ -44,9 +44,9 @@ func classify(err error) *failure.Failure {
 		return failure.New(failure.TLSProtocolVersion, version.Error())
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
 		errors.As(err, &ne) && ne.Timeout():
-		return failure.New(failure.Timeout, "no answer in time: "+detail).At(failure.LayerTLS)
+		return failure.New(failure.Timeout, detail).At(failure.LayerTLS)
 	case errors.Is(err, context.Canceled):
-		return failure.New(failure.Timeout, "interrupted: "+detail).At(failure.LayerTLS)
+		return failure.New(failure.Timeout, detail).At(failure.LayerTLS)
 	case errors.As(err, &rh), errors.As(err, &tooBig), errors.Is(err, tlswire.ErrMalformed),
 		errors.As(err, &proto), errors.Is(err, errBadRecordMAC), errors.Is(err, errRecordTooLong),
 		errors.Is(err, errBadSignature), errors.Is(err, errBadFinished):
@@ -60,8 +60,12 @@ func classify(err error) *failure.Failure {
 
 // dialFailure classifies a TCP connect error at the transport layer.
 func dialFailure(err error) *failure.Failure {
+	var de *dialError
+	if !errors.As(err, &de) {
+		de = &dialError{err: err}
+	}
+	detail, err := de.Error(), de.err
 	var ne net.Error
-	detail := err.Error()
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return failure.New(failure.Refused, detail)
@@ -72,7 +76,7 @@ func dialFailure(err error) *failure.Failure {
 	case errors.Is(err, syscall.ENETUNREACH):
 		return failure.New(failure.NetUnreachable, detail).At(failure.LayerTransport)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return failure.New(failure.Timeout, "TCP connect: "+detail)
+		return failure.New(failure.Timeout, detail)
 	}
 	return failure.New(failure.Refused, detail)
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"slices"
 	"time"
 
@@ -109,11 +110,39 @@ func runHandshake(ctx context.Context, cfg *handshakeConfig) (*handshakeState, e
 	if err != nil || !st.complete {
 		_ = rc.conn.Close()
 	}
-	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+	if err != nil {
+		err = endedBy(ctx, cfg, err)
 	}
 	return st, err
 }
+
+// endedBy marks err as caused by the end of the probe when it is: the
+// context is done, or a wait ran into the overall deadline, which the
+// socket's deadline can reach a moment before the context notices.
+func endedBy(ctx context.Context, cfg *handshakeConfig, err error) error {
+	cause := ctx.Err()
+	var we *waitError
+	if cause == nil && errors.As(err, &we) && !cfg.deadline.IsZero() && !cfg.now().Before(cfg.deadline) {
+		cause = context.DeadlineExceeded
+	}
+	if cause == nil {
+		return err
+	}
+	return &endedError{ctx: cause, err: err}
+}
+
+// endedError is a failure caused by the end of the probe's context: its
+// overall deadline, or a cancellation.
+type endedError struct{ ctx, err error }
+
+func (e *endedError) Error() string {
+	if errors.Is(e.ctx, context.Canceled) {
+		return "interrupted: " + e.err.Error()
+	}
+	return "the probe's time limit ran out: " + e.err.Error()
+}
+
+func (e *endedError) Unwrap() []error { return []error{e.ctx, e.err} }
 
 // connect opens the TCP connection within one step and puts a record
 // layer on it. Until stop is called, cancelling ctx interrupts any wait on
@@ -516,5 +545,20 @@ func (e *versionError) Error() string {
 // dialError is a TCP connection that could not be made.
 type dialError struct{ err error }
 
-func (e *dialError) Error() string { return "connect: " + e.err.Error() }
+func (e *dialError) Error() string { return "TCP connect: " + dialReason(e.err) }
 func (e *dialError) Unwrap() error { return e.err }
+
+// dialReason says why a connect failed without the socket call's
+// plumbing: "connection refused", not "dial tcp 198.18.1.10:9: connect:
+// connection refused" (the address is in the report already).
+func dialReason(err error) string {
+	var ne net.Error
+	var se *os.SyscallError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "no answer in time"
+	case errors.As(err, &se):
+		return se.Err.Error()
+	}
+	return err.Error()
+}

@@ -65,6 +65,8 @@ type recordConn struct {
 	first bool
 	// closeSent: our close_notify is on its way; nothing may follow it.
 	closeSent bool
+	// stepStart is when the current wait for the server began.
+	stepStart time.Time
 }
 
 func newRecordConn(c net.Conn, start time.Time, step time.Duration, deadline time.Time, maxMessage int, now func() time.Time) *recordConn {
@@ -79,7 +81,31 @@ func (r *recordConn) since() time.Duration { return r.now().Sub(r.start) }
 // beginStep arms the read deadline for one wait: now plus the step
 // timeout, never beyond the probe's deadline.
 func (r *recordConn) beginStep() error {
-	return r.conn.SetReadDeadline(stepDeadline(r.deadline, r.now(), r.step))
+	r.stepStart = r.now()
+	return r.conn.SetReadDeadline(stepDeadline(r.deadline, r.stepStart, r.step))
+}
+
+// waitError is a wait for the server that ran out of time: the step's, or
+// what was left of the probe's.
+type waitError struct {
+	waited time.Duration
+	err    error // the socket's timeout
+}
+
+func (e *waitError) Error() string {
+	return "no answer in " + e.waited.Round(time.Millisecond).String()
+}
+
+func (e *waitError) Unwrap() error { return e.err }
+
+// waitFailed turns a socket timeout into a waitError that says how long
+// the wait since begin lasted; other errors pass unchanged.
+func (r *recordConn) waitFailed(err error, begin time.Time) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &waitError{waited: r.now().Sub(begin), err: err}
+	}
+	return err
 }
 
 // queue adds a record to the next flight.
@@ -113,10 +139,12 @@ func (r *recordConn) flush() error {
 	if len(r.outBuf) == 0 {
 		return nil
 	}
-	if err := r.conn.SetWriteDeadline(stepDeadline(r.deadline, r.now(), r.step)); err != nil {
+	begin := r.now()
+	if err := r.conn.SetWriteDeadline(stepDeadline(r.deadline, begin, r.step)); err != nil {
 		return err
 	}
 	_, err := r.conn.Write(r.outBuf)
+	err = r.waitFailed(err, begin)
 	at := r.since()
 	for _, ev := range r.queued {
 		ev.At = at
@@ -168,7 +196,7 @@ func (r *recordConn) readRecord() (tlswire.ContentType, []byte, error) {
 		if r.first && n > 0 && !recordPrefix(hdr[:n]) {
 			return 0, nil, &notTLSError{header: hdr[:n]}
 		}
-		return 0, nil, err
+		return 0, nil, r.waitFailed(err, r.stepStart)
 	}
 	h, err := tlswire.ParseRecordHeader(hdr[:])
 	if err != nil {
@@ -187,7 +215,7 @@ func (r *recordConn) readRecord() (tlswire.ContentType, []byte, error) {
 		// the rest of the record is awaited, so that a huge length claim
 		// fails at once instead of after a slow drip of bytes.
 		if _, err := io.ReadFull(r.br, body[:tlswire.HandshakeHeaderLen]); err != nil {
-			return 0, nil, unexpectedEOF(err)
+			return 0, nil, r.waitFailed(unexpectedEOF(err), r.stepStart)
 		}
 		if err := r.hs.Check(body[:tlswire.HandshakeHeaderLen]); err != nil {
 			return 0, nil, err
@@ -195,7 +223,7 @@ func (r *recordConn) readRecord() (tlswire.ContentType, []byte, error) {
 		got = tlswire.HandshakeHeaderLen
 	}
 	if _, err := io.ReadFull(r.br, body[got:]); err != nil {
-		return 0, nil, unexpectedEOF(err)
+		return 0, nil, r.waitFailed(unexpectedEOF(err), r.stepStart)
 	}
 	if r.in != nil {
 		if body, err = r.in.open(h.Type, h.Version, body); err != nil {

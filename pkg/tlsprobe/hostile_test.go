@@ -94,7 +94,7 @@ func TestHostileServers(t *testing.T) {
 		}, failure.TLSMalformed, "record longer than"},
 		{"accepts and never speaks", func(t *testing.T, c net.Conn) {
 			waitClose(c)
-		}, failure.Timeout, "read ServerHello"},
+		}, failure.Timeout, "read ServerHello: no answer in "},
 		{"valid ServerHello, then a slow drip", func(t *testing.T, c net.Conn) {
 			readHello(c)
 			_, _ = c.Write(serverHelloRecord(t, tlswire.VersionTLS12, 0xC02F))
@@ -189,7 +189,7 @@ func TestOverallDeadline(t *testing.T) {
 	})
 	start := time.Now()
 	res := Probe(context.Background(), "server.test", addr, Options{ServerName: "server.test", Quick: true, StepTimeout: 5 * time.Second, Timeout: 700 * time.Millisecond})
-	if res.Failure == nil || res.Failure.Reason != failure.Timeout {
+	if res.Failure == nil || res.Failure.Reason != failure.Timeout || !strings.HasPrefix(res.Failure.Detail, "the probe's time limit ran out: read Certificate: no answer in ") {
 		t.Errorf("failure %v, want timeout", res.Failure)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -204,7 +204,7 @@ func TestCancel(t *testing.T) {
 	time.AfterFunc(200*time.Millisecond, cancel)
 	start := time.Now()
 	res := Probe(ctx, "server.test", addr, Options{Quick: true, StepTimeout: 10 * time.Second})
-	if res.Failure == nil || time.Since(start) > 2*time.Second {
+	if res.Failure == nil || !strings.HasPrefix(res.Failure.Detail, "interrupted: read ServerHello") || time.Since(start) > 2*time.Second {
 		t.Errorf("failure %v after %v", res.Failure, time.Since(start))
 	}
 }
@@ -213,9 +213,13 @@ func TestRefusedAndUnreachable(t *testing.T) {
 	ln := mustListen(t)
 	addr := ln.Addr().String()
 	ln.Close()
-	res := Probe(context.Background(), "x", mustAddrPort(t, addr), Options{Quick: true})
+	res := Probe(context.Background(), "x", mustAddrPort(t, addr), Options{Quick: true, Enumerate: true})
 	if res.Failure == nil || res.Failure.Reason != failure.Refused || res.Failure.Layer != failure.LayerTransport {
 		t.Errorf("closed port: %v", res.Failure)
+	}
+	// In words, and no enumeration of a port that refuses connections.
+	if res.Failure.Detail != "TCP connect: connection refused" || res.Enum != nil {
+		t.Errorf("detail %q, enumeration %+v", res.Failure.Detail, res.Enum)
 	}
 }
 

@@ -45,7 +45,8 @@ type Options struct {
 	// unhealthy with reason cert-expiring-soon, tls-protocol-version or
 	// threshold.
 	Checks Checks
-	// Enumerate adds the version and cipher suite enumeration.
+	// Enumerate adds the version and cipher suite enumeration, unless
+	// the TCP connection could not be made.
 	Enumerate bool
 	Enum      EnumOptions
 	// MaxMessage bounds one handshake message; 0 means 64 KiB.
@@ -246,7 +247,8 @@ func Probe(ctx context.Context, target string, addr netip.AddrPort, opts Options
 	if err == nil && !o.Quick {
 		p.extras(ctx, res, st)
 	}
-	if o.Enumerate {
+	// Enumeration needs the port to accept connections at least.
+	if o.Enumerate && st.rc != nil {
 		res.Enum = Enumerate(ctx, addr, o.ServerName, enumOptionsFrom(&o))
 	}
 	res.check(&o)
