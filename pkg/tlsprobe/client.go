@@ -61,6 +61,7 @@ type handshakeState struct {
 	duration    time.Duration // ClientHello sent to server Finished verified
 
 	hello       *tlswire.ClientHello
+	offered     []tlswire.ExtensionType // the extensions of our hello, as sent
 	serverHello *tlswire.ServerHello
 	suite       *suite
 	transcript  []byte
@@ -210,6 +211,9 @@ func (st *handshakeState) run() error {
 		return err
 	}
 	st.hello = hello
+	if sent, err := tlswire.ParseClientHello(raw); err == nil {
+		st.offered = sent.Order
+	}
 	st.addTranscript(raw)
 	if err := st.readServerHello(); err != nil {
 		return err
@@ -269,6 +273,14 @@ func (st *handshakeState) readServerHello() error {
 		return &versionError{chosen: v}
 	}
 	st.rc.version = tlswire.VersionTLS12
+	// RFC 5246 section 7.4.1.4: a server answers only the extensions the
+	// client sent.
+	for _, t := range sh.Order {
+		if !slices.Contains(st.offered, t) {
+			st.rc.sendAlert(tlswire.AlertUnsupportedExtension)
+			return protocolErrorf("server sent the %v extension, which we did not offer", t)
+		}
+	}
 	if !slices.Contains(st.hello.CipherSuites, sh.CipherSuite) {
 		st.rc.sendAlert(tlswire.AlertIllegalParameter)
 		return protocolErrorf("server chose %v, which we did not offer", sh.CipherSuite)

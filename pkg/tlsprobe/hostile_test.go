@@ -129,6 +129,14 @@ func TestHostileServers(t *testing.T) {
 			_, _ = c.Write(serverHelloRecord(t, tlswire.VersionTLS10, 0x002F))
 			waitClose(c)
 		}, failure.TLSProtocolVersion, "server chose TLS 1.0"},
+		{"extension never offered", func(t *testing.T, c net.Conn) {
+			readHello(c)
+			sh := &tlswire.ServerHello{Version: tlswire.VersionTLS12, CipherSuite: 0xC02F, SecureRenegotiation: true, EncryptThenMAC: true}
+			msg, _ := sh.Marshal()
+			rec, _ := tlswire.AppendRecord(nil, tlswire.ContentHandshake, tlswire.VersionTLS12, msg)
+			_, _ = c.Write(rec)
+			waitClose(c)
+		}, failure.TLSMalformed, "encrypt_then_mac extension, which we did not offer"},
 		{"suite never offered", func(t *testing.T, c net.Conn) {
 			readHello(c)
 			_, _ = c.Write(serverHelloRecord(t, tlswire.VersionTLS12, 0x0005))
