@@ -449,6 +449,11 @@ func (t *diagText) next() string {
 		if f.Layer == failure.LayerTLS {
 			return t.tlsNext(famFlag)
 		}
+		if f.Layer == failure.LayerNetwork && fam != nil && fam.Path != nil && !fam.Path.Answered() &&
+			fam.Route != nil && fam.Route.Gateway.IsValid() {
+			gw := fam.Route.Gateway.String()
+			return "ping -c 3 " + gw + "; ip neigh show " + gw + " (is the gateway up?)"
+		}
 		if f.Layer == failure.LayerNetwork {
 			return "traceroute -n " + addr + " (or tcpdump on the hosts on the way, to see where the packets die)"
 		}

@@ -451,6 +451,30 @@ func TestLabDiagnoseSilentDrop(t *testing.T) {
 	}
 }
 
+// TestLabDiagnoseGatewaySilent: the gateway takes nothing in any more
+// (its interface drops every frame) while the client still holds its ARP
+// entry: nothing comes back, not even the path probe's first hop, and the
+// verdict points at the gateway.
+func TestLabDiagnoseGatewaySilent(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	lab.Client.Run(t, "ping", "-c", "1", "-W", "1", "198.18.0.1")
+	lab.Router.Nft(t, `table netdev gone {
+	chain in {
+		type filter hook ingress device c0 priority 0; drop;
+	}
+}`)
+	m, r := diagRun(t, lab, "--timeout", "0.5", "198.18.1.10:22")
+	expectVerdict(t, m, r, "failed", "network", "timeout", 1)
+	if !contains(m["summary"], "nothing comes back, not even from the gateway 198.18.0.1 (the path probe's first hop): it is down, or it drops everything") {
+		t.Fatalf("summary: %v", r)
+	}
+	r = netdiag(t, lab.Client, nil, "diagnose", "--timeout", "0.5", "198.18.1.10:22")
+	if !strings.Contains(r.out, "Next: ping -c 3 198.18.0.1; ip neigh show 198.18.0.1 (is the gateway up?)") {
+		t.Fatalf("text: %v", r)
+	}
+}
+
 func TestLabDiagnoseClosedPort(t *testing.T) {
 	t.Parallel()
 	lab := netlab.New(t, netlab.Config{})

@@ -114,8 +114,12 @@ func (r *familyRun) run(ctx context.Context) error {
 	}
 
 	// Then TLS and the application.
-	if err := r.connect(ctx, outcome, tcp); err != nil || rep.Verdict == Failed {
+	if err := r.connect(ctx, outcome, tcp); err != nil {
 		return err
+	}
+	if rep.Verdict == Failed {
+		r.silentNextHop()
+		return nil
 	}
 	if r.o.TLS {
 		r.tls(ctx)
@@ -437,6 +441,49 @@ func (r *familyRun) neighborFailedLate(f *failure.Failure) {
 		}
 		s.Evidence = append(s.Evidence, "this machine reported "+hop.String()+" unreachable to its own SYN")
 	}
+}
+
+// silentNextHop looks again at the next hop when nothing at all came
+// back: no echo reply, no ICMP error, not even the first hop's answer to
+// the path probe, and no answer to the SYN. The kernel has been trying
+// the next hop's link-layer address all along; if it has given up, the
+// next hop is down (link layer); if it is still unconfirmed, the verdict
+// says so, since a dead gateway behind a stale ARP entry looks exactly
+// like a firewall that drops everything.
+func (r *familyRun) silentNextHop() {
+	rep := r.rep
+	f := rep.Failure
+	if f == nil || f.Reason != failure.Timeout || f.Layer != failure.LayerNetwork ||
+		rep.Path == nil || rep.Path.Answered() || rep.Route.Local {
+		return
+	}
+	st, err := LookupNeighbor(rep.Route)
+	if err != nil {
+		return
+	}
+	rep.Neighbor = st
+	hop := rep.Route.NextHop()
+	if st == "FAILED" || st == "INCOMPLETE" {
+		nf := failure.New(failure.NeighborUnresolved, fmt.Sprintf("%s %s on %s", neighborProto(hop), st, rep.Route.Interface))
+		for i := range rep.Steps {
+			if s := &rep.Steps[i]; s.Check == "neighbor" {
+				s.OK, s.Failure = false, nf
+				s.Detail = fmt.Sprintf("%s gets no %s answer", hop, neighborProto(hop))
+				s.Evidence = append(s.Evidence, fmt.Sprintf("after the echo, the path probe and the SYN: %s", st))
+			}
+		}
+		rep.fail(nf, explain(nf, r.ctx()))
+		return
+	}
+	if !rep.Route.Gateway.IsValid() {
+		return
+	}
+	s := fmt.Sprintf("nothing comes back, not even from the gateway %s (the path probe's first hop): it is down, or it drops everything", hop)
+	switch st {
+	case "DELAY", "PROBE", "STALE":
+		s += fmt.Sprintf("; its %s entry is %s, unconfirmed", neighborProto(hop), st)
+	}
+	rep.Summary = s
 }
 
 func neighborProto(hop netip.Addr) string {
