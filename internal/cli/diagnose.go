@@ -395,6 +395,11 @@ func (t *diagText) next() string {
 		addr = fam.Addr.String()
 		ap = netip.AddrPortFrom(fam.Addr, uint16(rep.Port)).String()
 	}
+	// Without an echo this run had no raw socket, and --trace needs one.
+	sudo := ""
+	if fam != nil && fam.Ping == nil && fam.Route != nil {
+		sudo = "sudo "
+	}
 	famFlag := ""
 	if rep.Verdict == diagnose.Degraded && fam != nil {
 		famFlag = map[string]string{"ipv4": "-4 ", "ipv6": "-6 "}[fam.Family]
@@ -442,7 +447,7 @@ func (t *diagText) next() string {
 		if fam != nil && fam.Route != nil && (f.From == "this machine" || f.From == fam.Route.Src.String()) {
 			return "nft list ruleset (this machine's own firewall rejects the packets; or iptables -S)"
 		}
-		return "netdiag tcpprobe --trace " + famFlag + ap + " (then the rules of firewall " + f.From + ")"
+		return sudo + "netdiag tcpprobe --trace " + famFlag + ap + " (then the rules of firewall " + f.From + ")"
 	case failure.Reset, failure.Refused:
 		return "on " + addr + ": ss -ltn 'sport = :" + strconv.Itoa(rep.Port) + "' (is the service running, and on this address?)"
 	case failure.Timeout:
@@ -457,7 +462,7 @@ func (t *diagText) next() string {
 		if f.Layer == failure.LayerNetwork {
 			return "traceroute -n " + addr + " (or tcpdump on the hosts on the way, to see where the packets die)"
 		}
-		return "netdiag tcpprobe --trace " + famFlag + ap + " (the SYN leaves and nothing comes back: look for the firewall on the way)"
+		return sudo + "netdiag tcpprobe --trace " + famFlag + ap + " (the SYN leaves and nothing comes back: look for the firewall on the way)"
 	case failure.HTTPError, failure.NoResponse, failure.NotHTTP:
 		scheme := "http"
 		if t.lo.TLS {

@@ -625,6 +625,14 @@ func TestLabDiagnoseUnprivileged(t *testing.T) {
 	if got := checks(m); !slices.Equal(got, []string{"route", "neighbor", "connect"}) || len(notes) != 1 || !contains(notes[0], "ping skipped: ") {
 		t.Fatalf("steps %v, notes %v: %v", got, notes, r)
 	}
+	// A dropped SYN without ping: the host may be down, and the trace
+	// that would look closer needs a raw socket.
+	lab.Router.AddFault(t, netlab.Fault{Action: netlab.Drop, Dst: lab.Servers[0].Addr4, Proto: netlab.TCP, Port: 24})
+	r = netdiag(t, lab.Client, &netlab.Nobody, "diagnose", "--timeout", "0.3", "198.18.1.10:24")
+	if r.code != 1 || !strings.Contains(r.out, "drops connections to port 24, or the host is down (without ping there is no telling)") ||
+		!strings.Contains(r.out, "Next: sudo netdiag tcpprobe --trace 198.18.1.10:24") {
+		t.Fatalf("dropped port as nobody: %v", r)
+	}
 	m, r = diagRunAs(t, lab, &netlab.Nobody, "--timeout", "1", netlab.NoNeighbor4.String()+":22")
 	expectVerdict(t, m, r, "failed", "link", "neighbor-unresolved", 1)
 	if got := checks(m); !slices.Equal(got, []string{"route", "!neighbor", "!connect"}) {
