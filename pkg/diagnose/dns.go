@@ -343,10 +343,15 @@ func (c DNSConfig) resolvers() (servers, search []string, ndots int, err error) 
 		return nil, nil, 0, failure.Localf(err, "cannot read the resolver configuration %s: %v", path, err)
 	}
 	for _, s := range conf.Servers {
-		servers = append(servers, net.JoinHostPort(s, conf.Port))
+		// As the C library does, a nameserver line that is not an
+		// address is skipped: it must not become a name lookup of its
+		// own.
+		if _, err := netip.ParseAddr(s); err == nil {
+			servers = append(servers, net.JoinHostPort(s, conf.Port))
+		}
 	}
 	if len(servers) == 0 {
-		return nil, nil, 0, failure.Localf(nil, "%s names no nameserver", path)
+		return nil, nil, 0, failure.Localf(nil, "%s names no nameserver address", path)
 	}
 	return servers, conf.Search, conf.Ndots, nil
 }

@@ -232,4 +232,14 @@ func TestLookupDNSSearchAndHosts(t *testing.T) {
 	if _, _, _, err := (DNSConfig{ResolvConf: filepath.Join(dir, "missing")}).resolvers(); err == nil {
 		t.Fatal("a missing resolv.conf must be an error")
 	}
+	// Lines that are not addresses are skipped, not looked up.
+	os.WriteFile(resolv, []byte("nameserver 198.18.1.53:99\nnameserver dns.lab.test\nnameserver 198.18.1.53\nnameserver 2001:db8:1::53\n"), 0o644)
+	servers, _, _, err := DNSConfig{ResolvConf: resolv}.resolvers()
+	if err != nil || strings.Join(servers, " ") != "198.18.1.53:53 [2001:db8:1::53]:53" {
+		t.Fatalf("servers %q, %v", servers, err)
+	}
+	os.WriteFile(resolv, []byte("nameserver dns.lab.test\n"), 0o644)
+	if _, _, _, err := (DNSConfig{ResolvConf: resolv}).resolvers(); err == nil || !strings.Contains(err.Error(), "names no nameserver address") {
+		t.Fatalf("no usable nameserver: %v", err)
+	}
 }
