@@ -111,9 +111,11 @@ func (o *pingOptions) validate(cmd *cobra.Command) error {
 		return usageErrorf(cmd, "-t/--ttl must be between 1 and 255, got %d", o.TTL)
 	case cmd.Flags().Changed("ttl") && o.TTL == 0:
 		return usageErrorf(cmd, "-t/--ttl must be between 1 and 255, got 0")
+	case cmd.Flags().Changed("interface") && strings.TrimSpace(o.Interface) == "":
+		return usageErrorf(cmd, "-I/--interface needs an interface name or a source address")
 	case o.Privileged && o.Unprivileged:
 		return usageErrorf(cmd, "--privileged and --unprivileged cannot be used together")
-	case o.LimitLoss && (o.MaxLoss < 0 || o.MaxLoss > 100):
+	case o.LimitLoss && !(o.MaxLoss >= 0 && o.MaxLoss <= 100): // NaN too
 		return usageErrorf(cmd, "--max-loss must be a percentage between 0 and 100, got %g", o.MaxLoss)
 	case cmd.Flags().Changed("max-rtt") && o.MaxRTT <= 0:
 		return usageErrorf(cmd, "--max-rtt must be positive")

@@ -20,7 +20,9 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 
@@ -234,18 +236,45 @@ func (cfg Config) Validate(targets []Target) error {
 		return failure.Inputf("ping: size must not be negative, got %d", cfg.Size)
 	case cfg.TTL < 0 || cfg.TTL > 255:
 		return failure.Inputf("ping: TTL must be between 1 and 255, got %d", cfg.TTL)
-	case cfg.Limits.LimitLoss && (cfg.Limits.MaxLoss < 0 || cfg.Limits.MaxLoss > 100):
+	case cfg.Limits.LimitLoss && !(cfg.Limits.MaxLoss >= 0 && cfg.Limits.MaxLoss <= 100): // NaN too
 		return failure.Inputf("ping: maximum loss must be between 0 and 100 %%, got %g", cfg.Limits.MaxLoss)
 	}
+	sourceUsed := false
 	for _, t := range targets {
 		if !t.Addr.IsValid() {
 			return failure.Inputf("ping: target %q has no address", t.Name)
 		}
+		sourceUsed = sourceUsed || (cfg.Source.IsValid() && famIndex(t.Addr) == famIndex(cfg.Source))
 		if t.Addr.Is4() && cfg.Size > MaxSize4 {
 			return failure.Inputf("ping: size %d is too large for IPv4 (at most %d)", cfg.Size, MaxSize4)
 		}
 		if cfg.Size > MaxSize6 {
 			return failure.Inputf("ping: size %d is too large (at most %d)", cfg.Size, MaxSize6)
+		}
+	}
+	if cfg.Source.IsValid() && !sourceUsed {
+		return failure.Inputf("ping: the source address %s is IPv%d, and no target is", cfg.Source, famOf(famIndex(cfg.Source)))
+	}
+	return nil
+}
+
+// checkZones makes sure that every zone of an IPv6 target (fe80::1%eth0)
+// names an interface of this machine; an unknown one is a local error, as
+// -I with an unknown interface is.
+func checkZones(targets []Target) error {
+	for _, t := range targets {
+		zone := t.Addr.Zone()
+		if zone == "" {
+			continue
+		}
+		var err error
+		if n, perr := strconv.Atoi(zone); perr == nil {
+			_, err = net.InterfaceByIndex(n)
+		} else {
+			_, err = net.InterfaceByName(zone)
+		}
+		if err != nil {
+			return failure.Localf(err, "ping: no such interface %q (the zone of %s)", zone, t.Name)
 		}
 	}
 	return nil
@@ -277,6 +306,9 @@ func (cfg *Config) prepare(targets []Target) error {
 // usable socket (failure.KindLocal, with the remedy in its message).
 func Run(ctx context.Context, targets []Target, cfg Config) (*Report, error) {
 	if err := cfg.prepare(targets); err != nil {
+		return nil, err
+	}
+	if err := checkZones(targets); err != nil {
 		return nil, err
 	}
 	tok, ident, err := randomIdentity()

@@ -3,6 +3,7 @@ package ping
 import (
 	"context"
 	"errors"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -493,6 +494,8 @@ func TestInvalidConfig(t *testing.T) {
 		{func(c *Config) { c.Size = -1 }, tg, "size"},
 		{func(c *Config) { c.TTL = 256 }, tg, "TTL"},
 		{func(c *Config) { c.Limits = Limits{MaxLoss: 101, LimitLoss: true} }, tg, "loss"},
+		{func(c *Config) { c.Limits = Limits{MaxLoss: math.NaN(), LimitLoss: true} }, tg, "loss"},
+		{func(c *Config) { c.Source = netip.MustParseAddr("2001:db8::2") }, tg, "the source address 2001:db8::2 is IPv6, and no target is"},
 		{func(c *Config) {}, []Target{{Name: "x"}}, "no address"},
 	}
 	for _, c := range cases {
@@ -504,6 +507,22 @@ func TestInvalidConfig(t *testing.T) {
 		if !errors.As(err, &fe) || fe.Kind != failure.KindInput || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v", c.want, err)
 		}
+	}
+}
+
+func TestUnknownZoneIsALocalError(t *testing.T) {
+	w := newWorld(t, SocketRaw)
+	for _, addr := range []string{"fe80::1%nosuch0", "fe80::1%999999"} {
+		cfg := DefaultConfig()
+		cfg.clock, cfg.listen = w.sim, w.listen
+		_, err := Run(context.Background(), []Target{{Name: addr, Addr: netip.MustParseAddr(addr)}}, cfg)
+		var fe *failure.Error
+		if !errors.As(err, &fe) || fe.Kind != failure.KindLocal || !strings.Contains(err.Error(), "no such interface") {
+			t.Errorf("%s: got %v, want a local error (exit 4) naming the interface", addr, err)
+		}
+	}
+	if len(w.conns[0].sent)+len(w.conns[1].sent) != 0 {
+		t.Fatal("a probe was sent")
 	}
 }
 
