@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/netdiag/netdiag/pkg/failure"
@@ -101,6 +102,9 @@ func (r *Resolver) Addrs(ctx context.Context, host string, f Family) ([]netip.Ad
 	if host == "" {
 		return nil, failure.Inputf("empty host name")
 	}
+	if why := badHostName(host); why != "" {
+		return nil, failure.Inputf("%q %s", host, why)
+	}
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -135,6 +139,31 @@ func (r *Resolver) Addrs(ctx context.Context, host string, f Family) ([]netip.Ad
 func Addrs(ctx context.Context, host string, f Family) ([]netip.Addr, error) {
 	var r Resolver
 	return r.Addrs(ctx, host, f)
+}
+
+// badHostName says why host, which is not an IP literal, cannot be a host
+// name either (RFC 1123: letters, digits, hyphens and dots, and never all
+// digits); empty when it may be one. Such a string is a typo, and asking
+// a resolver about it would turn the typo into "the name does not exist".
+// Underscores pass: they appear in real names.
+func badHostName(host string) string {
+	if len(strings.TrimSuffix(host, ".")) > 253 {
+		return "is too long for a host name"
+	}
+	numeric := true
+	for _, c := range host {
+		switch {
+		case c >= '0' && c <= '9', c == '.':
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '-', c == '_':
+			numeric = false
+		default:
+			return "is not a host name or an IP address"
+		}
+	}
+	if numeric {
+		return "is not a valid IPv4 address"
+	}
+	return ""
 }
 
 func systemLookup(ctx context.Context, host string) ([]netip.Addr, error) {

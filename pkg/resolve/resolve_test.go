@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/netdiag/netdiag/pkg/failure"
@@ -42,6 +43,16 @@ func TestAddrs(t *testing.T) {
 		{name: "timeout", host: "slow.lab.test", lookup: fixed(nil, &net.DNSError{Err: "i/o timeout", IsTimeout: true}), reason: failure.DNSTimeout, kind: failure.KindResolve},
 		{name: "servfail", host: "broken.lab.test", lookup: fixed(nil, &net.DNSError{Err: "server misbehaving", IsTemporary: true}), reason: failure.ServFail, kind: failure.KindResolve},
 		{name: "empty", host: "", lookup: both, kind: failure.KindInput},
+		{name: "underscore", host: "_srv.lab.test", lookup: both, want: []string{"198.18.1.10", "2001:db8:1::10", "198.18.1.11"}},
+		{name: "trailing dot", host: "web.lab.test.", lookup: both, want: []string{"198.18.1.10", "2001:db8:1::10", "198.18.1.11"}},
+		{name: "bad dotted quad", host: "300.1.1.1", lookup: both, kind: failure.KindInput},
+		{name: "short dotted quad", host: "198.18.1", lookup: both, kind: failure.KindInput},
+		{name: "a number", host: "1234", lookup: both, kind: failure.KindInput},
+		{name: "host and port", host: "198.18.1.10:80", lookup: both, kind: failure.KindInput},
+		{name: "bracketed v6", host: "[2001:db8::1]", lookup: both, kind: failure.KindInput},
+		{name: "space", host: "web lab", lookup: both, kind: failure.KindInput},
+		{name: "url", host: "https://web.lab.test/", lookup: both, kind: failure.KindInput},
+		{name: "too long", host: strings.Repeat("a.", 127) + "ab", lookup: both, kind: failure.KindInput},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
