@@ -3,6 +3,7 @@ package ping
 import (
 	"context"
 	"math/big"
+	"net"
 	"net/netip"
 	"strings"
 
@@ -32,6 +33,9 @@ func Targets(ctx context.Context, args []string, fam resolve.Family, r *resolve.
 			if err != nil {
 				return nil, failure.Inputf("ping: %q is not a CIDR block (like 198.18.1.0/28)", arg)
 			}
+			if p.Addr().Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
 			if !fam.Allows(p.Addr()) {
 				return nil, failure.Inputf("ping: %s is not an %s block", arg, fam)
 			}
@@ -39,6 +43,12 @@ func Targets(ctx context.Context, args []string, fam resolve.Family, r *resolve.
 				return nil, err
 			}
 			continue
+		}
+		if host, port, err := net.SplitHostPort(arg); err == nil && port != "" {
+			return nil, failure.Inputf("ping: %q: ping takes a host without a port (%s)", arg, host)
+		}
+		if inner, ok := strings.CutPrefix(arg, "["); ok && strings.HasSuffix(inner, "]") {
+			return nil, failure.Inputf("ping: %q: write IPv6 addresses without brackets (%s)", arg, strings.TrimSuffix(inner, "]"))
 		}
 		addrs, err := r.Addrs(ctx, arg, fam)
 		if err != nil {

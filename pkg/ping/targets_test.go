@@ -37,6 +37,7 @@ func TestTargets(t *testing.T) {
 		{[]string{"198.18.1.5/31"}, resolve.Any, nil, []string{"198.18.1.4", "198.18.1.5"}},
 		{[]string{"198.18.1.9/32", "fe80::1%lo"}, resolve.Any, nil, []string{"198.18.1.9", "fe80::1%lo"}},
 		{[]string{"2001:db8:1::/126"}, resolve.IPv6, nil, []string{"2001:db8:1::", "2001:db8:1::1", "2001:db8:1::2", "2001:db8:1::3"}},
+		{[]string{"::ffff:198.18.1.0/126"}, resolve.IPv4, nil, []string{"198.18.1.1", "198.18.1.2"}},
 	}
 	for _, c := range cases {
 		got, err := Targets(context.Background(), c.args, c.fam, labResolver())
@@ -74,6 +75,11 @@ func TestTargetErrors(t *testing.T) {
 		{[]string{"nope.lab.test"}, resolve.Any, failure.KindResolve},
 		{[]string{"v4only.lab.test"}, resolve.IPv6, failure.KindResolve},
 		{nil, resolve.Any, failure.KindInput},
+		{[]string{"198.18.1.10:80"}, resolve.Any, failure.KindInput},
+		{[]string{"web.lab.test:443"}, resolve.Any, failure.KindInput},
+		{[]string{"[2001:db8::1]:80"}, resolve.Any, failure.KindInput},
+		{[]string{"[2001:db8::1]"}, resolve.Any, failure.KindInput},
+		{[]string{"300.1.1.1"}, resolve.Any, failure.KindInput},
 	}
 	for _, c := range cases {
 		_, err := Targets(context.Background(), c.args, c.fam, labResolver())
