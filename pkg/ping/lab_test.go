@@ -73,7 +73,10 @@ func TestLabHealthyHost(t *testing.T) {
 			if st.Transmitted != 3 || st.Received != 3 || st.Duplicates+st.Corrupt+st.Late+st.Errors != 0 {
 				t.Fatalf("%v %s: %+v", kind, res.Target.Name, st)
 			}
-			if st.Min <= 0 || st.Max > 100*time.Millisecond || st.P50 < st.Min || st.P95 > st.Max {
+			// Consistent figures; how fast the lab is on a busy machine is
+			// for the benchmarks, not for a test.
+			if st.Min <= 0 || st.P50 < st.Min || st.P95 < st.P50 || st.Max < st.P95 ||
+				st.Avg < st.Min || st.Avg > st.Max || st.Max >= cfg.Timeout {
 				t.Fatalf("%v %s: implausible round-trip times %+v", kind, res.Target.Name, st)
 			}
 		}
