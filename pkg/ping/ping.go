@@ -398,7 +398,7 @@ func (s *session) loop(ctx context.Context) {
 		case p := <-in:
 			s.handle(p)
 		case err := <-readErr:
-			s.fatal = fmt.Errorf("ping: read: %w", err)
+			s.fatal = failure.Localf(err, "ping: cannot read from the ICMP socket: %s", errText(err))
 			return
 		case <-t.C():
 			// Packets that arrived before the timer fired are matched

@@ -339,8 +339,54 @@ func TestLocalSendErrors(t *testing.T) {
 	w.conns[0].sendErr = func(netip.Addr) error { return errors.New("the socket broke") }
 	cfg := cfgWith(2, 200*ms1)
 	cfg.clock, cfg.listen = w.sim, w.listen
-	if _, err := Run(context.Background(), []Target{target("198.18.1.10")}, cfg); err == nil || !strings.Contains(err.Error(), "the socket broke") {
-		t.Fatalf("an unexpected send error must end the run: %v", err)
+	_, err := Run(context.Background(), []Target{target("198.18.1.10")}, cfg)
+	var fe *failure.Error
+	if !errors.As(err, &fe) || fe.Kind != failure.KindLocal || err.Error() != "ping: cannot send to 198.18.1.10: the socket broke" {
+		t.Fatalf("an unexpected send error must end the run with a local error: %v", err)
+	}
+}
+
+// TestNoBufferDelaysTheProbe: when the local stack has no buffer for a
+// request, sending pauses and the same probe goes out a little later,
+// counted once; the schedule then catches up.
+func TestNoBufferDelaysTheProbe(t *testing.T) {
+	w := newWorld(t, SocketRaw)
+	refusals := 0
+	w.conns[0].sendErr = func(netip.Addr) error {
+		if len(w.conns[0].sent) == 1 && refusals < 3 {
+			refusals++
+			return errBusy
+		}
+		return nil
+	}
+	w.respond(answer(ms1))
+	rep := w.run(context.Background(), cfgWith(3, 5*ms1), target("198.18.1.10"))
+	wantKinds(t, w, "reply 1", "reply 2", "reply 3")
+	sent := w.conns[0].sent
+	start := sent[0].at
+	if st := rep.Results[0].Stats; st.Transmitted != 3 || st.Received != 3 || st.Errors != 0 || len(sent) != 3 {
+		t.Fatalf("stats %+v, %d requests", st, len(sent))
+	}
+	// Probe 2 was due at 5 ms and refused three times, 10 ms apart;
+	// probe 3 (due at 10 ms) follows it at once.
+	if sent[1].at.Sub(start) != 5*ms1+3*sendRetry || sent[2].at != sent[1].at || sent[1].seq != 2 || sent[2].seq != 3 {
+		t.Fatalf("requests %+v", sent)
+	}
+}
+
+func TestNoBufferForAWholeTimeoutEndsTheRun(t *testing.T) {
+	w := newWorld(t, SocketRaw)
+	w.conns[0].sendErr = func(netip.Addr) error { return errBusy }
+	cfg := cfgWith(3, 200*ms1)
+	cfg.clock, cfg.listen = w.sim, w.listen
+	_, err := Run(context.Background(), []Target{target("198.18.1.10")}, cfg)
+	var fe *failure.Error
+	if !errors.As(err, &fe) || fe.Kind != failure.KindLocal ||
+		err.Error() != "ping: cannot send to 198.18.1.10: this machine has had no buffer for a request for 2s (no buffer space available)" {
+		t.Fatalf("got %v, want a local error", err)
+	}
+	if now := w.Now(); now.Sub(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) != 2*time.Second {
+		t.Fatalf("gave up after %v, want the 2 s timeout", now.Sub(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
 	}
 }
 

@@ -104,9 +104,12 @@ type session struct {
 	round    int
 	next     int // the next target within the round
 	sendDone bool
-	payload  []byte
-	msg      []byte
-	emit     func(Event)
+	// resume, when set, holds sending back until then: the local stack
+	// had no buffer for the last request (busySince: since when).
+	resume, busySince time.Time
+	payload           []byte
+	msg               []byte
+	emit              func(Event)
 
 	deadlineHit bool
 	fatal       error
@@ -157,7 +160,7 @@ func (s *session) nextSend() time.Time {
 }
 
 func (s *session) sendDue(now time.Time) {
-	for !s.sendDone && s.fatal == nil {
+	for !s.sendDone && s.fatal == nil && !now.Before(s.resume) {
 		at := s.nextSend()
 		if at.After(now) {
 			return
@@ -167,6 +170,9 @@ func (s *session) sendDue(now time.Time) {
 			return
 		}
 		ti := s.next
+		if !(s.cfg.UntilUp && s.targets[ti].up) && !s.send(ti, now) {
+			return
+		}
 		s.next++
 		if s.next == len(s.targets) {
 			s.next = 0
@@ -175,18 +181,39 @@ func (s *session) sendDue(now time.Time) {
 				s.sendDone = true
 			}
 		}
-		if s.cfg.UntilUp && s.targets[ti].up {
-			continue
-		}
-		s.send(ti)
 	}
 }
 
-func (s *session) send(ti int) {
+// sendRetry is how long sending pauses when the local stack has no buffer
+// for a request (its output queue is full): the request is tried again
+// then, and the schedule catches up. A request that finds no buffer for a
+// whole timeout ends the run with a local error.
+const sendRetry = 10 * time.Millisecond
+
+// send sends target ti's next probe. It returns false when the local
+// stack had no buffer for it: nothing was sent and nothing counted, and
+// the same probe is due again after sendRetry.
+func (s *session) send(ti int, now time.Time) bool {
 	t := &s.targets[ti]
 	c := s.conns[t.fam]
-	s.wire[t.fam]++
-	wire := s.wire[t.fam]
+	wire := s.wire[t.fam] + 1
+	p := &probe{target: ti, fam: t.fam, seq: t.seq + 1, wire: wire, stamp: s.cfg.clock.Now().Sub(s.start)}
+	fillPayload(s.payload, s.tok, p.stamp)
+	s.msg = appendEcho(s.msg[:0], famOf(t.fam), c.ident(), wire, s.payload)
+	at, err := c.send(s.msg, t.Addr)
+	if errors.Is(err, errBusy) {
+		if s.busySince.IsZero() {
+			s.busySince = now
+		}
+		if now.Sub(s.busySince) >= s.cfg.Timeout {
+			s.fatal = failure.Localf(err, "ping: cannot send to %s: this machine has had no buffer for a request for %s (%s)", t.Addr, s.cfg.Timeout, errText(err))
+			return false
+		}
+		s.resume = now.Add(sendRetry)
+		return false
+	}
+	s.busySince, s.resume = time.Time{}, time.Time{}
+	s.wire[t.fam] = wire
 	if old := s.pending[t.fam][wire]; old != nil {
 		// 65536 probes later the number comes round again: the old
 		// record gives way.
@@ -194,25 +221,22 @@ func (s *session) send(ti int) {
 	}
 	t.seq++
 	t.stats.Transmitted++
-	p := &probe{target: ti, fam: t.fam, seq: t.seq, wire: wire, stamp: s.cfg.clock.Now().Sub(s.start)}
-	fillPayload(s.payload, s.tok, p.stamp)
-	s.msg = appendEcho(s.msg[:0], famOf(t.fam), c.ident(), wire, s.payload)
-	at, err := c.send(s.msg, t.Addr)
 	p.sent = at
 	if err != nil {
 		var f *failure.Failure
 		if !errors.As(err, &f) {
-			s.fatal = fmt.Errorf("ping: send to %s: %w", t.Addr, err)
-			return
+			s.fatal = failure.Localf(err, "ping: cannot send to %s: %s", t.Addr, errText(err))
+			return true
 		}
 		t.stats.Errors++
 		t.errs.add(f)
 		s.emit(Event{Kind: EventLocalError, Index: ti, Target: t.Target, Seq: p.seq, Failure: f})
-		return
+		return true
 	}
 	t.inflight++
 	s.pending[t.fam][wire] = p
 	s.waiting.push(p)
+	return true
 }
 
 // expire times out the probes whose timeout has passed and forgets those
@@ -240,7 +264,7 @@ func (s *session) expire(now time.Time) {
 func (s *session) wake(now time.Time) time.Time {
 	w := now.Add(time.Hour)
 	if !s.sendDone {
-		w = earliest(w, s.nextSend())
+		w = earliest(w, latest(s.nextSend(), s.resume))
 	}
 	if p := s.waiting.peek(); p != nil {
 		w = earliest(w, p.sent.Add(s.cfg.Timeout))
@@ -252,6 +276,13 @@ func (s *session) wake(now time.Time) time.Time {
 		w = earliest(w, s.deadline)
 	}
 	return w
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func earliest(a, b time.Time) time.Time {

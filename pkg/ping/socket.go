@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/netdiag/netdiag/pkg/failure"
@@ -83,6 +84,21 @@ type conn interface {
 	// p. It returns an error once the socket is closed.
 	recv(p *inbound) error
 	close() error
+}
+
+// errBusy is what conn.send returns when the local stack has no buffer
+// for the request right now (a full output queue, or no memory): nothing
+// was sent, and the request may be tried again a little later.
+var errBusy = errors.New("no buffer space available")
+
+// errText is an error's own words without the system call's name that
+// the os package puts in front ("sendto: ...").
+func errText(err error) string {
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Err.Error()
+	}
+	return err.Error()
 }
 
 // socketOptions configure one socket.

@@ -231,6 +231,9 @@ func (c *linuxConn) send(msg []byte, dst netip.Addr) (time.Time, error) {
 			break
 		}
 	}
+	if serr == unix.ENOBUFS || serr == unix.ENOMEM {
+		return at, errBusy
+	}
 	if serr != nil {
 		if f := sendFailure(serr); f != nil {
 			return at, f
