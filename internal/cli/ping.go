@@ -69,7 +69,10 @@ opened.`,
 			opts.Targets = args
 			opts.Family = resolve.ParseFamily(a.global.Family())
 			opts.LimitLoss = cmd.Flags().Changed("max-loss")
-			if opts.UntilUp && !cmd.Flags().Changed("count") {
+			// As with the classic ping, a deadline without a count
+			// probes until the deadline, and so does --until-up (until the
+			// host is up).
+			if (opts.UntilUp || opts.Deadline > 0) && !cmd.Flags().Changed("count") {
 				opts.Count = 0
 			}
 			if err := opts.validate(cmd); err != nil {
@@ -83,7 +86,7 @@ opened.`,
 	f.IntVarP(&opts.Count, "count", "c", opts.Count, "probes per target; 0 probes until interrupted")
 	f.VarP(newDurationValue(&opts.Interval), "interval", "i", "time between probes to a target, in seconds (0.2) or with a unit (200ms)")
 	f.VarP(newDurationValue(&opts.Timeout), "timeout", "W", "wait per probe before it is lost")
-	f.VarP(newDurationValue(&opts.Deadline), "deadline", "w", "end the whole run after this long (0: no deadline)")
+	f.VarP(newDurationValue(&opts.Deadline), "deadline", "w", "end the whole run after this long; without -c, probe until then (0: no deadline)")
 	f.IntVarP(&opts.Size, "size", "s", opts.Size, "bytes of payload per echo request")
 	f.IntVarP(&opts.TTL, "ttl", "t", 0, "IPv4 TTL or IPv6 hop limit of the requests, 1 to 255 (default: the system's)")
 	f.BoolVar(&opts.DF, "df", false, "do not fragment: too large requests are refused, not split")
