@@ -242,7 +242,13 @@ func (r *pingRenderer) event(e ping.Event) {
 			j.TTL = &e.TTL
 			ttl = " ttl=" + strconv.Itoa(e.TTL)
 		}
-		p.Detailf("%d bytes from %s: %s%s time=%s%s\n", e.Bytes, pingWho(e.Target), pingSeq(e.Seq), ttl, FormatMs(e.RTT), suffix)
+		who := pingWho(e.Target)
+		if e.From.IsValid() && e.From.WithZone("") != e.Target.Addr.WithZone("") {
+			// A broadcast, multicast or anycast target: say who answered.
+			j.From = e.From.String()
+			who = j.From + " (for " + who + ")"
+		}
+		p.Detailf("%d bytes from %s: %s%s time=%s%s\n", e.Bytes, who, pingSeq(e.Seq), ttl, FormatMs(e.RTT), suffix)
 	}
 	switch e.Kind {
 	case ping.EventReply:

@@ -294,6 +294,36 @@ func TestPingFlagsReachTheConfig(t *testing.T) {
 	}
 }
 
+// TestPingReplyFromAnotherAddress: a multicast target is answered by its
+// members; each line says who answered, as iputils ping does.
+func TestPingReplyFromAnotherAddress(t *testing.T) {
+	member := netip.MustParseAddr("2001:db8::7")
+	events := []ping.Event{
+		{Kind: ping.EventReply, Seq: 1, RTT: ms, TTL: 64, Bytes: 64, From: member},
+		{Kind: ping.EventDuplicate, Seq: 1, RTT: 2 * ms, TTL: 64, Bytes: 64, From: netip.MustParseAddr("2001:db8::8")},
+	}
+	rep := &ping.Report{Elapsed: time.Second, Results: []ping.Result{{Healthy: true,
+		Stats: ping.Stats{Transmitted: 1, Received: 1, Duplicates: 1, Min: ms, Avg: ms, Max: ms, P50: ms, P95: ms}}}}
+	fakeProbe(t, nil, events, rep, nil)
+	out, _, _ := runCLI(t, "ping", "-c", "1", "ff02::1")
+	for _, want := range []string{"64 bytes from 2001:db8::7 (for ff02::1): icmp_seq=1 ttl=64 time=1.000 ms\n",
+		"64 bytes from 2001:db8::8 (for ff02::1): icmp_seq=1 ttl=64 time=2.000 ms (DUP!)\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	fakeProbe(t, nil, events, rep, nil)
+	out, _, _ = runCLI(t, "ping", "--json", "-c", "1", "ff02::1")
+	if !strings.Contains(out, `{"type":"reply","target":"ff02::1","addr":"ff02::1","seq":1,"rtt_ms":1,"ttl":64,"bytes":64,"from":"2001:db8::7"}`) {
+		t.Errorf("JSON:\n%s", out)
+	}
+	// A reply from the target itself has no "from".
+	fakeProbe(t, nil, oneTarget[:1], oneReport, nil)
+	if out, _, _ := runCLI(t, "ping", "--json", "-c", "1", "198.18.1.10"); strings.Contains(out, `"from"`) {
+		t.Errorf("JSON:\n%s", out)
+	}
+}
+
 func TestPingSetupErrors(t *testing.T) {
 	perm := failure.Localf(errors.New("operation not permitted"), "ping: no permission to send ICMP: grant ... or allow ...")
 	fakeProbe(t, nil, nil, nil, perm)
