@@ -142,8 +142,9 @@ func Addrs(ctx context.Context, host string, f Family) ([]netip.Addr, error) {
 }
 
 // badHostName says why host, which is not an IP literal, cannot be a host
-// name either (RFC 1123: letters, digits, hyphens and dots, and never all
-// digits); empty when it may be one. Such a string is a typo, and asking
+// name either (RFC 1123: labels of letters, digits and inner hyphens, at
+// most 63 bytes each, joined by dots, and never all digits); empty when
+// it may be one. Such a string is a typo, and asking
 // a resolver about it would turn the typo into "the name does not exist".
 // Underscores pass: they appear in real names.
 func badHostName(host string) string {
@@ -162,6 +163,11 @@ func badHostName(host string) string {
 	}
 	if numeric {
 		return "is not a valid IPv4 address"
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return "is not a host name or an IP address"
+		}
 	}
 	return ""
 }

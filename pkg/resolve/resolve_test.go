@@ -51,6 +51,10 @@ func TestAddrs(t *testing.T) {
 		{name: "host and port", host: "198.18.1.10:80", lookup: both, kind: failure.KindInput},
 		{name: "bracketed v6", host: "[2001:db8::1]", lookup: both, kind: failure.KindInput},
 		{name: "space", host: "web lab", lookup: both, kind: failure.KindInput},
+		{name: "leading hyphen", host: "-x.lab.test", lookup: both, kind: failure.KindInput},
+		{name: "empty label", host: "web..lab.test", lookup: both, kind: failure.KindInput},
+		{name: "long label", host: strings.Repeat("a", 64) + ".test", lookup: both, kind: failure.KindInput},
+		{name: "inner hyphen", host: "my-web.lab.test", lookup: both, want: []string{"198.18.1.10", "2001:db8:1::10", "198.18.1.11"}},
 		{name: "url", host: "https://web.lab.test/", lookup: both, kind: failure.KindInput},
 		{name: "too long", host: strings.Repeat("a.", 127) + "ab", lookup: both, kind: failure.KindInput},
 	}
