@@ -312,7 +312,7 @@ func (w *world) respond(fn func(c *fakeConn, r sentRequest)) {
 // run runs cfg against targets in the world and returns the report.
 func (w *world) run(ctx context.Context, cfg Config, targets ...Target) *Report {
 	w.t.Helper()
-	cfg.clock, cfg.listen = w.sim, w.listen
+	cfg.clock, cfg.listen, cfg.localAddrs = w.sim, w.listen, clientAddrs
 	cfg.OnEvent = func(e Event) { w.events = append(w.events, e) }
 	rep, err := Run(ctx, targets, cfg)
 	if err != nil {
@@ -329,6 +329,12 @@ func (w *world) kinds() []string {
 		out = append(out, e.Kind.String()+" "+strconv.Itoa(e.Seq))
 	}
 	return out
+}
+
+// clientAddrs are the fake machine's own addresses, the source of the
+// requests the fake sockets decode.
+func clientAddrs() []netip.Addr {
+	return []netip.Addr{netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("2001:db8::2")}
 }
 
 func target(s string) Target { return Target{Name: s, Addr: netip.MustParseAddr(s)} }

@@ -127,7 +127,7 @@ func TestLabICMPErrors(t *testing.T) {
 		{"routing loop v6", loop.Target6, netlab.Router2Transit6, 3, 0, failure.TTLExceeded},
 		{"no host (ARP fails)", netlab.NoHost4, router4, 3, 1, failure.HostUnreachable},
 		{"no host (ND fails)", netlab.NoHost6, router6, 1, 3, failure.HostUnreachable},
-		{"no neighbour on the client's own link", netlab.NoNeighbor4, netlab.Client4, 3, 1, failure.HostUnreachable},
+		{"no neighbour on the client's own link", netlab.NoNeighbor4, netlab.Client4, 3, 1, failure.NeighborUnresolved},
 	}
 	checkErrors(t, lab, cases)
 }

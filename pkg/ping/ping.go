@@ -93,6 +93,8 @@ type Config struct {
 
 	clock  clock      // nil: the system clock
 	listen listenFunc // nil: the system's sockets
+	// localAddrs lists this machine's addresses; nil: the system's.
+	localAddrs func() []netip.Addr
 }
 
 // Limits are the CI thresholds: a target that breaches one is unhealthy
@@ -258,6 +260,22 @@ func (cfg Config) Validate(targets []Target) error {
 	return nil
 }
 
+// systemAddrs lists the addresses of this machine's interfaces (of its
+// network namespace); none when they cannot be read.
+func systemAddrs() []netip.Addr {
+	ifAddrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range ifAddrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out = append(out, p.Addr().Unmap())
+		}
+	}
+	return out
+}
+
 // checkZones makes sure that every zone of an IPv6 target (fe80::1%eth0)
 // names an interface of this machine; an unknown one is a local error, as
 // -I with an unknown interface is.
@@ -296,6 +314,9 @@ func (cfg *Config) prepare(targets []Target) error {
 	}
 	if cfg.listen == nil {
 		cfg.listen = defaultListen
+	}
+	if cfg.localAddrs == nil {
+		cfg.localAddrs = systemAddrs
 	}
 	return nil
 }

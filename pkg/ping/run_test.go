@@ -287,6 +287,11 @@ func TestICMPErrors(t *testing.T) {
 		{"2001:db8:1::10", router6, 1, 3, failure.HostUnreachable, "", 0},
 		{"2001:db8:1::10", router6, 2, 0, failure.FragNeeded, "", 1400},
 		{"2001:db8:1::10", router6, 3, 0, failure.TTLExceeded, "", 0},
+		// From this machine, "host unreachable" is its own failed ARP or
+		// neighbour discovery; its own firewall's reject stays one.
+		{"198.18.0.9", netip.MustParseAddr("198.18.0.2"), 3, 1, failure.NeighborUnresolved, "destination unreachable (host unreachable)", 0},
+		{"2001:db8::9", netip.MustParseAddr("2001:db8::2"), 1, 3, failure.NeighborUnresolved, "", 0},
+		{"198.18.1.10", netip.MustParseAddr("198.18.0.2"), 3, 13, failure.AdminProhibited, "", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.target+"/"+string(c.reason), func(t *testing.T) {
@@ -295,7 +300,7 @@ func TestICMPErrors(t *testing.T) {
 			rep := w.run(context.Background(), cfgWith(3, 200*ms1), target(c.target))
 			wantKinds(t, w, "icmp_error 1", "icmp_error 2", "icmp_error 3")
 			e := w.events[0]
-			if e.Failure.Reason != c.reason || e.Failure.From != c.router.String() || e.From != c.router ||
+			if e.Failure.Reason != c.reason || e.Failure.Layer != c.reason.Layer() || e.Failure.From != c.router.String() || e.From != c.router ||
 				e.ICMPType != c.typ || e.ICMPCode != c.code || e.MTU != c.mtu || (c.text != "" && e.Message != c.text) || e.RTT != ms1 {
 				t.Fatalf("event %+v failure %+v", e, e.Failure)
 			}

@@ -93,7 +93,8 @@ type session struct {
 	deadline time.Time // zero: none
 	tok      token
 	targets  []targetState
-	byAddr   map[netip.Addr]int // the first target of each address
+	byAddr   map[netip.Addr]int  // the first target of each address
+	local    map[netip.Addr]bool // this machine's addresses
 	conns    [2]conn
 	wire     [2]uint16
 	pending  [2]map[uint16]*probe
@@ -134,6 +135,12 @@ func newSession(cfg Config, targets []Target, conns [2]conn, start time.Time, to
 	}
 	for i := range s.pending {
 		s.pending[i] = map[uint16]*probe{}
+	}
+	s.local = map[netip.Addr]bool{}
+	if cfg.localAddrs != nil {
+		for _, a := range cfg.localAddrs() {
+			s.local[a] = true
+		}
 	}
 	s.linger = max(cfg.Timeout, 3*time.Second)
 	s.gap = min(maxGap, cfg.Interval/time.Duration(len(targets)))
@@ -435,6 +442,13 @@ func (s *session) onError(fi int, p *inbound) {
 	detail := fmt.Sprintf("icmp %d/%d", p.icmpType, p.icmpCode)
 	if fam == 6 {
 		detail = fmt.Sprintf("icmpv6 %d/%d", p.icmpType, p.icmpCode)
+	}
+	if reason == failure.HostUnreachable && s.local[p.from.WithZone("")] {
+		// This machine reports its own failed ARP or neighbour
+		// discovery for the next hop as "host unreachable": the probe
+		// never left the local link.
+		reason = failure.NeighborUnresolved
+		detail += " from this machine: no ARP or neighbour discovery answer"
 	}
 	if p.mtu > 0 {
 		detail += fmt.Sprintf(", next-hop MTU %d", p.mtu)
