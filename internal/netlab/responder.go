@@ -44,8 +44,14 @@ type Echo struct {
 	// Index counts requests in arrival order, from 0, both families
 	// together.
 	Index int
-	// Time is when the responder read the request.
-	Time time.Time
+	// Time is when the responder read the request; Arrived is when the
+	// kernel received it (zero if the kernel gave no timestamp). A Delay
+	// runs from Arrived when it is known.
+	Time, Arrived time.Time
+	// Replied is when the first reply was handed to the socket (zero
+	// while none was): Replied - Arrived is how long the responder really
+	// held the request, however late a busy machine ran its timer.
+	Replied time.Time
 	// From is the sender; To the address the request was sent to.
 	From, To netip.Addr
 	// ID and Seq are the request's identifier and sequence number.
@@ -184,6 +190,9 @@ func (r *Responder) open() error {
 	if err := r.p4.SetICMPFilter(&f4); err != nil {
 		return err
 	}
+	// Turn the kernel's receive timestamps on (lastArrival).
+	lastArrival(r.c4)
+	lastArrival(r.c6)
 	r.p6 = ipv6.NewPacketConn(r.c6)
 	if err := r.p6.SetControlMessage(ipv6.FlagDst, true); err != nil {
 		return err
@@ -275,7 +284,7 @@ func (r *Responder) serve4() {
 			to, _ = netip.AddrFromSlice(cm.Dst.To4())
 		}
 		from := addrOf(src)
-		r.handle(ipv4.ICMPTypeEchoReply, buf[:n], from, to, func(b []byte, rep Reply) error {
+		r.handle(ipv4.ICMPTypeEchoReply, buf[:n], from, to, lastArrival(r.c4), func(b []byte, rep Reply) error {
 			if rep.BadChecksum {
 				b[2] ^= 0xff
 				b[3] ^= 0xff
@@ -303,7 +312,7 @@ func (r *Responder) serve6() {
 			to, _ = netip.AddrFromSlice(cm.Dst.To16())
 		}
 		from := addrOf(src)
-		r.handle(ipv6.ICMPTypeEchoReply, buf[:n], from, to, func(b []byte, rep Reply) error {
+		r.handle(ipv6.ICMPTypeEchoReply, buf[:n], from, to, lastArrival(r.c6), func(b []byte, rep Reply) error {
 			if rep.BadChecksum {
 				if !to.IsValid() {
 					return errors.New("no destination address to build an IPv6 header from")
@@ -334,7 +343,7 @@ func addrOf(a net.Addr) netip.Addr {
 // handle parses a request, asks the plan, records it and schedules the
 // replies. send writes one marshalled reply (the checksum field is filled
 // for IPv4, zero for IPv6, where the kernel fills it).
-func (r *Responder) handle(replyType icmp.Type, pkt []byte, from, to netip.Addr, send func([]byte, Reply) error) {
+func (r *Responder) handle(replyType icmp.Type, pkt []byte, from, to netip.Addr, arrived time.Time, send func([]byte, Reply) error) {
 	proto := 1
 	if replyType == ipv6.ICMPTypeEchoReply {
 		proto = 58
@@ -347,22 +356,28 @@ func (r *Responder) handle(replyType icmp.Type, pkt []byte, from, to netip.Addr,
 	if !ok {
 		return
 	}
-	e := Echo{Time: time.Now(), From: from, To: to, ID: req.ID, Seq: req.Seq, Payload: slices.Clone(req.Data)}
+	e := Echo{Time: time.Now(), Arrived: arrived, From: from, To: to, ID: req.ID, Seq: req.Seq, Payload: slices.Clone(req.Data)}
 
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
 		return
 	}
+	// Both families' goroutines number requests from one counter; the
+	// number and the request's place in echoes are taken together, and
+	// the place is filled in once the plan has chosen.
 	e.Index = r.count
+	r.count++
+	if len(r.echoes) < maxEchoes {
+		r.echoes = append(r.echoes, Echo{})
+	}
 	plan := r.plan
 	r.mu.Unlock()
 	rep := plan(e)
 	e.Reply = rep
 	r.mu.Lock()
-	r.count++
-	if len(r.echoes) < maxEchoes {
-		r.echoes = append(r.echoes, e)
+	if e.Index < len(r.echoes) {
+		r.echoes[e.Index] = e
 	}
 	r.mu.Unlock()
 
@@ -387,9 +402,14 @@ func (r *Responder) handle(replyType icmp.Type, pkt []byte, from, to netip.Addr,
 		return
 	}
 	copies := max(rep.Copies, 1)
+	start := e.Time
+	if !e.Arrived.IsZero() {
+		start = e.Arrived
+	}
 	for range copies {
 		pkt := slices.Clone(b)
 		do := func() {
+			r.replied(e.Index, time.Now())
 			if err := send(pkt, rep); err != nil {
 				r.recordErr(fmt.Errorf("reply to %s seq %d: %w", from, req.Seq, err))
 			}
@@ -397,8 +417,17 @@ func (r *Responder) handle(replyType icmp.Type, pkt []byte, from, to netip.Addr,
 		if rep.Delay <= 0 {
 			do()
 		} else {
-			r.after(e.Time, rep.Delay, do)
+			r.after(start, rep.Delay, do)
 		}
+	}
+}
+
+// replied records when the first reply to request i went to the socket.
+func (r *Responder) replied(i int, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i < len(r.echoes) && r.echoes[i].Replied.IsZero() {
+		r.echoes[i].Replied = at
 	}
 }
 

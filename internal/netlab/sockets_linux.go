@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -74,4 +76,23 @@ func setFreebind(c *net.IPConn, six bool) error {
 		return fmt.Errorf("set free binding: %w", serr)
 	}
 	return nil
+}
+
+// lastArrival returns the kernel's receive time of the packet read last
+// from c (SIOCGSTAMPNS); zero when the kernel has none. The first call
+// turns the kernel's receive timestamps on for the socket, so make one
+// before the first read.
+func lastArrival(c *net.IPConn) time.Time {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return time.Time{}
+	}
+	var ts unix.Timespec
+	var errno unix.Errno
+	if err := rc.Control(func(fd uintptr) {
+		_, _, errno = unix.Syscall(unix.SYS_IOCTL, fd, unix.SIOCGSTAMPNS, uintptr(unsafe.Pointer(&ts)))
+	}); err != nil || errno != 0 {
+		return time.Time{}
+	}
+	return time.Unix(ts.Unix())
 }

@@ -5,6 +5,7 @@ package netlab
 import (
 	"net"
 	"net/netip"
+	"time"
 )
 
 type rawIPv6 struct{}
@@ -16,3 +17,5 @@ func (rawIPv6) send(src, dst netip.Addr, hopLimit int, payload []byte) error { r
 func (*rawIPv6) close() {}
 
 func setFreebind(c *net.IPConn, six bool) error { return errNotLinux }
+
+func lastArrival(*net.IPConn) time.Time { return time.Time{} }
