@@ -216,7 +216,9 @@ func TestPingLabNoCrosstalk(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), netlab.ExecTimeout)
 	defer cancel()
-	iputils, err := lab.Client.Command(ctx, "ping", "-c", n, "-i", "0.04", srv.Addr4.String()).CombinedOutput()
+	// -w: iputils ping waits for all its replies, not one interval after
+	// the last request, which a busy machine can overrun.
+	iputils, err := lab.Client.Command(ctx, "ping", "-c", n, "-i", "0.04", "-w", "10", srv.Addr4.String()).CombinedOutput()
 	wg.Wait()
 	if err != nil || !strings.Contains(string(iputils), n+" packets transmitted, "+n+" received, 0% packet loss") || strings.Contains(string(iputils), "DUP") {
 		t.Fatalf("iputils ping saw another run's replies: %v\n%s", err, iputils)
@@ -267,7 +269,7 @@ func TestPingLabThresholdsAndUntilUp(t *testing.T) {
 		says string
 	}{
 		{[]string{"-c", "3", "-i", "0.2", "--max-rtt", "20ms", slow.Addr4.String()}, 1, "above the 20.000 ms allowed"},
-		{[]string{"-c", "3", "-i", "0.2", "--max-rtt", "100ms", slow.Addr4.String()}, 0, ""},
+		{[]string{"-c", "3", "-i", "0.2", "--max-rtt", "1s", slow.Addr4.String()}, 0, ""},
 		{[]string{"-c", "4", "-i", "0.2", "-W", "0.5", "--max-loss", "10", lossy.Addr4.String()}, 1, "1 of 4 probes lost (25%)"},
 		{[]string{"-c", "4", "-i", "0.2", "-W", "0.5", "--max-loss", "30", lossy.Addr4.String()}, 0, ""},
 		{[]string{"-c", "4", "-i", "0.2", "-W", "0.5", lossy.Addr4.String()}, 0, ""},
