@@ -104,6 +104,9 @@ func (l *Lab) StartDNS(t testing.TB, cfg DNSConfig) *DNS {
 	for _, a := range []netip.Addr{RcodeDNS6, SilentDNS6} {
 		host.IP(t, "addr", "add", withLen(a, ServerNet6), "dev", "eth0", "nodad")
 	}
+	if err := l.Router.pinNeighbours("br0", macOf(host.Addr4), RcodeDNS4, SilentDNS4, RcodeDNS6, SilentDNS6); err != nil {
+		t.Fatalf("netlab: StartDNS: %v", err)
+	}
 	for _, a := range []netip.Addr{SilentDNS4, SilentDNS6} {
 		host.AddFault(t, Fault{Action: Drop, Dst: a, Proto: UDP, Port: 53})
 		host.AddFault(t, Fault{Action: Drop, Dst: a, Proto: TCP, Port: 53})

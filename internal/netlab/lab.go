@@ -115,12 +115,13 @@ func New(t testing.TB, cfg Config) *Lab {
 		root = append(root, "netns add "+n.Name)
 	}
 	root = append(root,
-		fmt.Sprintf("link add name eth0 netns %s type veth peer name c0 netns %s", l.Client.Name, l.Router.Name),
+		fmt.Sprintf("link add name eth0 address %s netns %s type veth peer name c0 address %s netns %s",
+			macOf(Client4), l.Client.Name, macOf(RouterClientSide4), l.Router.Name),
 		fmt.Sprintf("link add name br0 netns %s address %s type bridge mcast_snooping 0", l.Router.Name, bridgeMAC))
 	ports := make([]string, len(l.Servers))
 	for i, s := range l.Servers {
 		ports[i] = l.takePort()
-		root = append(root, fmt.Sprintf("link add name eth0 netns %s type veth peer name %s netns %s", s.Name, ports[i], l.Router.Name))
+		root = append(root, fmt.Sprintf("link add name eth0 address %s netns %s type veth peer name %s netns %s", macOf(s.Addr4), s.Name, ports[i], l.Router.Name))
 	}
 	if err := ipBatch("", root); err != nil {
 		t.Fatalf("netlab: create namespaces and links: %v", err)
@@ -130,6 +131,12 @@ func New(t testing.TB, cfg Config) *Lab {
 		t.Fatalf("netlab: %v", err)
 	}
 	if err := l.Client.setupHost("eth0", ClientNet4, ClientNet6, RouterClientSide4, RouterClientSide6); err != nil {
+		t.Fatalf("netlab: %v", err)
+	}
+	err = errors.Join(
+		l.Client.pinNeighbours("eth0", macOf(RouterClientSide4), RouterClientSide4, RouterClientSide6),
+		l.Router.pinNeighbours("c0", macOf(Client4), Client4, Client6))
+	if err != nil {
 		t.Fatalf("netlab: %v", err)
 	}
 	for i, s := range l.Servers {
@@ -238,7 +245,7 @@ func (l *Lab) addHost(s *Node) error {
 	port := l.takePort()
 	err := ipBatch("", []string{
 		"netns add " + s.Name,
-		fmt.Sprintf("link add name eth0 netns %s type veth peer name %s netns %s", s.Name, port, l.Router.Name),
+		fmt.Sprintf("link add name eth0 address %s netns %s type veth peer name %s netns %s", macOf(s.Addr4), s.Name, port, l.Router.Name),
 	})
 	if err != nil {
 		return fmt.Errorf("create %s: %w", s.Name, err)
@@ -256,7 +263,36 @@ func (l *Lab) attachServer(s *Node, port string) error {
 	if err := ipBatch(l.Router.Name, []string{"link set " + port + " master br0", "link set " + port + " up"}); err != nil {
 		return fmt.Errorf("plug %s into the bridge: %w", s.Name, err)
 	}
-	return s.setupHost("eth0", ServerNet4, ServerNet6, RouterServerSide4, RouterServerSide6)
+	if err := s.setupHost("eth0", ServerNet4, ServerNet6, RouterServerSide4, RouterServerSide6); err != nil {
+		return err
+	}
+	return errors.Join(
+		s.pinNeighbours("eth0", bridgeMAC, RouterServerSide4, RouterServerSide6),
+		l.Router.pinNeighbours("br0", macOf(s.Addr4), s.Addr4, s.Addr6))
+}
+
+// macOf is the fixed MAC address of the lab interface whose IPv4 address
+// is a: 02:6e:64 followed by the address's last three bytes.
+func macOf(a netip.Addr) string {
+	b := a.As4()
+	return fmt.Sprintf("02:6e:64:%02x:%02x:%02x", b[1], b[2], b[3])
+}
+
+// pinNeighbours enters addrs, all at mac on dev, in n's neighbour table
+// for good. The lab's own hosts never need ARP or neighbour discovery
+// then: with the short neighbour timers (fastNeighbours), a busy machine
+// could delay an answer past the third solicitation and make a real host
+// look unreachable. Addresses nobody owns (NoHost, NoNeighbor) are still
+// resolved, and fail, as on a real network.
+func (n *Node) pinNeighbours(dev, mac string, addrs ...netip.Addr) error {
+	var cmds []string
+	for _, a := range addrs {
+		cmds = append(cmds, "neigh replace "+a.String()+" lladdr "+mac+" dev "+dev+" nud permanent")
+	}
+	if err := ipBatch(n.Name, cmds); err != nil {
+		return fmt.Errorf("neighbours of %s: %w", n.Name, err)
+	}
+	return nil
 }
 
 // setupHost gives a host its address on dev, a default route via the

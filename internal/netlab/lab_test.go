@@ -108,6 +108,47 @@ func TestBridgeAddressStaysPut(t *testing.T) {
 	pingAll("after a port joined")
 }
 
+// TestHostsNeedNoNeighbourDiscovery: the router stops answering ARP and
+// neighbour solicitations; the lab's own hosts still reach each other,
+// because their addresses are entered in the neighbour tables for good,
+// so a busy machine that answers late cannot make them unreachable.
+func TestHostsNeedNoNeighbourDiscovery(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	requireTool(t, "ping")
+	srv := lab.Servers[0]
+	lab.Router.Nft(t, `
+table arp netlab_test {
+	chain in { type filter hook input priority 0; policy drop; }
+}
+table ip6 netlab_test {
+	chain in {
+		type filter hook input priority 0;
+		icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } drop
+	}
+}
+`)
+	for _, p := range []struct {
+		from *netlab.Node
+		to   netip.Addr
+	}{
+		{lab.Client, srv.Addr4}, {lab.Client, srv.Addr6}, {srv, lab.Client.Addr4}, {srv, lab.Client.Addr6},
+	} {
+		if out, err := p.from.Exec("ping", "-c", "1", "-W", "2", p.to.String()); err != nil {
+			t.Errorf("ping %s -> %s: %v\n%s", p.from.Role, p.to, err, out)
+		}
+	}
+	for _, n := range []*netlab.Node{lab.Client, lab.Router, srv} {
+		if out := n.IP(t, "neigh", "show", "nud", "permanent"); strings.Count(out, "PERMANENT") < 2 {
+			t.Errorf("%s: permanent neighbours:\n%s", n.Role, out)
+		}
+	}
+	// An address nobody owns is still looked up, and fails.
+	if out, _ := lab.Client.Exec("ping", "-c", "1", "-W", "2", netlab.NoNeighbor4.String()); !strings.Contains(out, "Destination Host Unreachable") {
+		t.Errorf("ping %s:\n%s", netlab.NoNeighbor4, out)
+	}
+}
+
 func TestDoRunsInsideTheNamespace(t *testing.T) {
 	t.Parallel()
 	lab := netlab.New(t, netlab.Config{})

@@ -1,6 +1,7 @@
 package netlab
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -54,7 +55,8 @@ func (l *Lab) buildLoop(r2 *Node) error {
 	r1 := l.Router
 	err := ipBatch("", []string{
 		"netns add " + r2.Name,
-		fmt.Sprintf("link add name r2 netns %s type veth peer name r1 netns %s", r1.Name, r2.Name),
+		fmt.Sprintf("link add name r2 address %s netns %s type veth peer name r1 address %s netns %s",
+			macOf(RouterTransit4), r1.Name, macOf(Router2Transit4), r2.Name),
 	})
 	if err != nil {
 		return err
@@ -83,7 +85,7 @@ func (l *Lab) buildLoop(r2 *Node) error {
 	if err := r2.setSysctls(sys2); err != nil {
 		return err
 	}
-	return ipBatch(r2.Name, []string{
+	err = ipBatch(r2.Name, []string{
 		"link set lo up",
 		"link set r1 up",
 		"addr add " + withLen(Router2Transit4, TransitNet4) + " dev r1",
@@ -91,4 +93,10 @@ func (l *Lab) buildLoop(r2 *Node) error {
 		"route add default via " + RouterTransit4.String(),
 		"route add default via " + RouterTransit6.String(),
 	})
+	if err != nil {
+		return err
+	}
+	return errors.Join(
+		r1.pinNeighbours("r2", macOf(Router2Transit4), Router2Transit4, Router2Transit6),
+		r2.pinNeighbours("r1", macOf(RouterTransit4), RouterTransit4, RouterTransit6))
 }
