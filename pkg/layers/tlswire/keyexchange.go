@@ -31,6 +31,10 @@ type ServerKeyExchange struct {
 	// where RSA signs an MD5+SHA1 hash and ECDSA/DSA a SHA-1 hash.
 	Algorithm SignatureScheme
 	Signature []byte
+
+	// tls12: parsed as TLS 1.2, whose signature carries an algorithm even
+	// when it is 0 (none, anonymous).
+	tls12 bool
 }
 
 // Type implements Message.
@@ -112,6 +116,7 @@ func (m *ServerKeyExchange) unmarshal(msg []byte, ctx Context) error {
 	}
 	m.Signed = true
 	if ctx.Version >= VersionTLS12 {
+		m.tls12 = true
 		var alg uint16
 		if !s.ReadUint16(&alg) {
 			return malformed(what, "truncated signature algorithm")
@@ -125,7 +130,8 @@ func (m *ServerKeyExchange) unmarshal(msg []byte, ctx Context) error {
 }
 
 // Marshal implements Message. The parameters are written from Params when
-// it is set, else from the fields for KX.
+// it is set, else from the fields for KX. The signature algorithm is
+// written when it is not zero, or when the message was parsed as TLS 1.2.
 func (m *ServerKeyExchange) Marshal() ([]byte, error) {
 	params := m.Params
 	if params == nil {
@@ -139,7 +145,7 @@ func (m *ServerKeyExchange) Marshal() ([]byte, error) {
 		if !m.Signed {
 			return
 		}
-		if m.Algorithm != 0 {
+		if m.Algorithm != 0 || m.tls12 {
 			b.AddUint16(uint16(m.Algorithm))
 		}
 		addUint16Vector(b, m.Signature)
