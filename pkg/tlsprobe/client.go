@@ -255,6 +255,11 @@ func (st *handshakeState) expect(want ...tlswire.HandshakeType) ([]byte, error) 
 
 func (st *handshakeState) readServerHello() error {
 	raw, err := st.expect(tlswire.TypeServerHello)
+	var ae *tlswire.AlertError
+	if errors.As(err, &ae) && (ae.Alert.Description == tlswire.AlertHandshakeFailure || ae.Alert.Description == tlswire.AlertInsufficientSecurity) {
+		// The answer to a hello: nothing offered was acceptable.
+		return fmt.Errorf("%w: the server accepts none of the cipher suites (or groups, or signature algorithms) this client offers; an enumeration shows what it accepts", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,7 @@ func TestHostileServers(t *testing.T) {
 			readHello(c)
 			_, _ = c.Write([]byte{21, 3, 3, 0, 2, 2, 40})
 			waitClose(c)
-		}, failure.TLSAlert, "handshake_failure (40)"},
+		}, failure.TLSAlert, "handshake_failure (40): the server accepts none of the cipher suites"},
 		{"HelloRequest, then an alert", func(t *testing.T, c net.Conn) {
 			readHello(c)
 			_, _ = c.Write([]byte{22, 3, 3, 0, 4, 0, 0, 0, 0, 21, 3, 3, 0, 2, 2, 40})
