@@ -54,7 +54,7 @@ func netdiagCmd(t *testing.T, ctx context.Context, node *netlab.Node, user *netl
 
 func finish(t *testing.T, cmd *exec.Cmd, start time.Time, err error) cmdResult {
 	t.Helper()
-	r := cmdResult{out: cmd.Stdout.(*bytes.Buffer).String(), err: cmd.Stderr.(*bytes.Buffer).String(), took: time.Since(start)}
+	r := cmdResult{out: cmd.Stdout.(fmt.Stringer).String(), err: cmd.Stderr.(fmt.Stringer).String(), took: time.Since(start)}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
@@ -306,11 +306,19 @@ func TestPingLabInterrupt(t *testing.T) {
 	t.Parallel()
 	lab := netlab.New(t, netlab.Config{})
 	cmd := netdiagCmd(t, context.Background(), lab.Client, nil, "ping", "-c", "0", "-i", "0.2", lab.Servers[0].Addr4.String())
+	// Ctrl-C once the run is under way (its first replies printed), not
+	// after a guessed start-up time.
+	out := &watchedBuffer{want: "icmp_seq=3 ", seen: make(chan struct{})}
+	cmd.Stdout = out
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	select {
+	case <-out.seen:
+	case <-time.After(netlab.ExecTimeout):
+		t.Fatalf("no third reply after %v:\n%s", netlab.ExecTimeout, out.String())
+	}
 	// ip netns exec passes the signal on to netdiag, as a terminal's
 	// Ctrl-C would reach it.
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
@@ -320,4 +328,31 @@ func TestPingLabInterrupt(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.out, "packets transmitted, ") || !strings.Contains(r.out, "rtt min/avg/max/mdev") {
 		t.Fatalf("Ctrl-C: %v", r)
 	}
+}
+
+// watchedBuffer keeps a command's output and closes seen once the output
+// contains want. The command's copying goroutine writes while the test
+// waits, hence the lock.
+type watchedBuffer struct {
+	mu   sync.Mutex
+	b    bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *watchedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.b.Write(p)
+	if strings.Contains(w.b.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return n, err
+}
+
+func (w *watchedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
