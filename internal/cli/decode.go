@@ -198,8 +198,25 @@ func (h *hexSource) Next() (*decode.Record, error) {
 }
 
 // openSource opens the input named by the options. The returned name is
-// what error messages call the input.
-func (o *decodeOptions) openSource(in io.Reader) (packetSource, string, func(), error) {
+// what error messages call the input; live says the input is a pipe or
+// terminal (read so that an interrupt ends the wait, output flushed per
+// packet).
+func (o *decodeOptions) openSource(ctx context.Context, in io.Reader) (src packetSource, name string, live bool, closeSrc func(), err error) {
+	noop := func() {}
+	if o.File == "-" || o.Hex == "-" {
+		if live = liveFile(in); live {
+			in = newCtxReader(ctx, in)
+		}
+	}
+	src, name, closeSrc, err = o.open(ctx, in, &live)
+	if err != nil && ctx.Err() != nil {
+		// Interrupted while waiting for the first bytes.
+		return nil, "", false, noop, ctx.Err()
+	}
+	return src, name, live, closeSrc, err
+}
+
+func (o *decodeOptions) open(ctx context.Context, in io.Reader, live *bool) (packetSource, string, func(), error) {
 	noop := func() {}
 	if o.Hex != "" {
 		text := []byte(o.Hex)
@@ -235,6 +252,10 @@ func (o *decodeOptions) openSource(in io.Reader) (packetSource, string, func(), 
 			return nil, "", noop, failure.Inputf("%s is a directory, not a capture file", o.File)
 		}
 		src, name, close = f, o.File, func() { f.Close() }
+		if *live = liveFile(f); *live {
+			// A named pipe.
+			src = newCtxReader(ctx, f)
+		}
 	}
 	r, err := decode.NewReader(src)
 	if err != nil {
@@ -251,21 +272,6 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// liveInput reports whether in is a pipe or terminal rather than a file:
-// output is then flushed after every packet, so that a capture piped in
-// from tcpdump shows packets as they come.
-func liveInput(o *decodeOptions, in io.Reader) bool {
-	if o.File != "-" {
-		return false
-	}
-	f, ok := in.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && !fi.Mode().IsRegular()
 }
 
 // packetView renders decoded frames in one of the views.
@@ -287,14 +293,13 @@ type decodeSummary struct {
 }
 
 func runDecode(ctx context.Context, opts *decodeOptions, s *Streams, p *Printer) error {
-	src, name, closeSrc, err := opts.openSource(s.In)
+	src, name, live, closeSrc, err := opts.openSource(ctx, s.In)
 	if err != nil {
 		return err
 	}
 	defer closeSrc()
 
 	out := bufio.NewWriterSize(s.Out, 64<<10)
-	live := liveInput(opts, s.In)
 	var view packetView
 	switch {
 	case opts.Stats && opts.JSON:
@@ -328,7 +333,9 @@ func runDecode(ctx context.Context, opts *decodeOptions, s *Streams, p *Printer)
 			break
 		}
 		if err != nil {
-			readErr = err
+			if ctx.Err() == nil {
+				readErr = err // not the interrupted read of a pipe
+			}
 			break
 		}
 		f := dec.Decode(rec)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netdiag/netdiag/pkg/layers"
 )
@@ -455,5 +456,49 @@ func TestDecodeHexLinkTypes(t *testing.T) {
 				t.Errorf("--link %s: output lacks %q:\n%s", c.link, want, out)
 			}
 		}
+	}
+}
+
+// TestDecodeInterruptedPipe: reading a capture from a pipe that goes
+// quiet, an interrupt ends decode at once, with what was decoded shown,
+// whether the quiet comes after some packets or before the file header.
+func TestDecodeInterruptedPipe(t *testing.T) {
+	pcap, err := os.ReadFile(filepath.Join(decodeData, "tcp.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := 24 + 16 + int(binary.LittleEndian.Uint32(pcap[24+8:])) // the header and the first packet
+	for _, c := range []struct {
+		name    string
+		send    []byte
+		packets int
+	}{{"after a packet", pcap[:recs], 1}, {"before the header", nil, 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			defer w.Close()
+			if _, err := w.Write(c.send); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			var stdout, stderr bytes.Buffer
+			done := make(chan int)
+			go func() {
+				done <- Run(ctx, []string{"decode", "--summary", "-"}, &Streams{In: r, Out: &stdout, Err: &stderr, Getenv: func(string) string { return "" }})
+			}()
+			time.Sleep(200 * time.Millisecond)
+			cancel()
+			select {
+			case code := <-done:
+				if code != 1 || !strings.Contains(stderr.String(), "interrupted") || strings.Count(stdout.String(), "\n") != c.packets {
+					t.Errorf("exit %d, %d packets shown, stderr %q; want exit 1, %d packets, interrupted", code, strings.Count(stdout.String(), "\n"), stderr.String(), c.packets)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("decode still waits for the quiet pipe 5 s after the interrupt")
+			}
+		})
 	}
 }
