@@ -30,10 +30,12 @@ type conversation struct {
 	client, server netip.AddrPort
 	last           int // number of the last packet, for eviction
 	tcp            tcpTrack
-	// tlsChecked: the first payload has been looked at; tls is nil when
-	// it was not TLS.
-	tlsChecked bool
-	tls        *tlsStream
+	// tlsDone: whether the conversation carries TLS is decided (tls is
+	// nil when it does not, or no longer followed); tlsTries counts the
+	// payloads looked at.
+	tlsDone  bool
+	tlsTries uint8
+	tls      *tlsStream
 	// stats is the conversation's entry in Stats, when collected.
 	stats *Conversation
 }

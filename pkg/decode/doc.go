@@ -35,8 +35,10 @@
 //     reset, rejected by ICMP, unanswered) and the close (who sent the
 //     first FIN, each FIN acknowledged with its sequence number + 1, or a
 //     reset).
-//   - TLS: a conversation whose first payload is a TLS handshake record is
-//     followed per direction in sequence order — retransmitted bytes
+//   - TLS: a conversation whose first payload is a TLS handshake record
+//     (or, in a capture that began after the TCP handshake, one of whose
+//     first payloads begins with any TLS record) is followed per direction
+//     in sequence order — retransmitted bytes
 //     dropped, early segments held (at most MaxOutOfOrder bytes) until the
 //     gap is filled — and fed to a tlswire.Conversation, which splits
 //     records, reassembles handshake messages and marks what follows

@@ -60,30 +60,45 @@ type pendingSegment struct {
 	data []byte
 }
 
-// looksLikeTLS reports whether b starts with a TLS record header that
-// opens a connection: a handshake record of SSL 3.0 to TLS 1.3 framing.
-// It decides once per conversation, on its first payload, so a protocol
-// that is not TLS costs one check.
-func looksLikeTLS(b []byte) bool {
+// looksLikeTLS reports whether b starts with a TLS record header of SSL
+// 3.0 to TLS 1.3 framing; opening says it must be a handshake record, as
+// a connection's first bytes are.
+func looksLikeTLS(b []byte, opening bool) bool {
 	if len(b) < tlswire.RecordHeaderLen {
 		return false
 	}
 	h, err := tlswire.ParseRecordHeader(b)
-	return err == nil && h.Type == tlswire.ContentHandshake && h.Length > 0
+	return err == nil && h.Length > 0 && (h.Type == tlswire.ContentHandshake || !opening)
 }
 
-// tlsSegment passes the TCP payload of f to the conversation's TLS stream,
-// starting one when the conversation's first payload is a TLS handshake
-// record.
+// tlsMidStreamTries is how many payloads of a conversation whose
+// handshake the capture missed are looked at for a TLS record header.
+const tlsMidStreamTries = 8
+
+// tlsSegment passes the TCP payload of f to the conversation's TLS stream.
+// A stream starts when the conversation's first payload is a TLS
+// handshake record, or, when the capture began after the TCP handshake,
+// when one of its first payloads begins with any TLS record header (the
+// middle of a session). So a protocol that is not TLS costs a few checks.
 func (d *Decoder) tlsSegment(f *Frame, c *conversation, dir int) {
 	p := &f.Packet
 	payload := p.TCP.Payload
 	if c.tls == nil {
-		if c.tlsChecked || len(payload) == 0 {
+		if c.tlsDone || len(payload) == 0 {
 			return
 		}
-		c.tlsChecked = true
-		if !looksLikeTLS(payload) {
+		c.tlsTries++
+		midStream := !c.tcp.dirs[0].isnSeen && !c.tcp.dirs[1].isnSeen
+		switch {
+		case !midStream:
+			c.tlsDone = true
+			if !looksLikeTLS(payload, true) {
+				return
+			}
+		case looksLikeTLS(payload, false):
+			c.tlsDone = true
+		default:
+			c.tlsDone = c.tlsTries >= tlsMidStreamTries
 			return
 		}
 		c.tls = &tlsStream{}
@@ -118,9 +133,10 @@ func (d *Decoder) tlsSegment(f *Frame, c *conversation, dir int) {
 	}
 }
 
-// dropTLS stops following the TLS of conversation c and lets its buffers
-// go.
+// dropTLS stops following the TLS of conversation c for good and lets its
+// buffers go.
 func (d *Decoder) dropTLS(c *conversation) {
+	c.tlsDone = true
 	if c.tls != nil {
 		d.tlsHeld -= c.tls.held
 		c.tls = nil
@@ -136,6 +152,11 @@ func (s *tlsStream) segment(dir, n int, seq uint32, data []byte, declared int, o
 		return
 	}
 	if !d.started {
+		// The direction's first bytes in the capture: follow it from the
+		// first segment that begins a record.
+		if !looksLikeTLS(data, false) {
+			return
+		}
 		d.started, d.next = true, seq
 	}
 	if declared > len(data) {

@@ -437,3 +437,78 @@ func TestLinkTypesAgainstTshark(t *testing.T) {
 		})
 	}
 }
+
+// midStream writes the packets of a lab capture from packet from on into
+// dir, as if the capture had begun there, and returns the file's path.
+func midStream(t *testing.T, dir, name string, from int) string {
+	t.Helper()
+	recs, err := readAll(t, readCapture(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w := pcapgo.NewWriter(&buf)
+	if err := w.WriteFileHeader(65535, glayers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[from-1:] {
+		ci := gopacket.CaptureInfo{Timestamp: r.Time, CaptureLength: len(r.Data), Length: r.Length}
+		if err := w.WritePacket(ci, r.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%s-%d.pcap", name, from))
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestMidStreamAgainstTshark cuts the TLS captures so that they begin
+// after the handshakes and compares them with tshark: a capture that
+// starts in the middle of a TLS session still shows its records.
+func TestMidStreamAgainstTshark(t *testing.T) {
+	requireTshark(t)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		from int // the first packet kept
+	}{{"tls-openssl.pcap", 14}, {"tls-openssl.pcap", 37}, {"tls-gnutls.pcap", 20}} {
+		t.Run(fmt.Sprintf("%s/from-%d", c.name, c.from), func(t *testing.T) {
+			compareWithTshark(t, midStream(t, dir, c.name, c.from))
+		})
+	}
+}
+
+// TestMidStreamRecords checks cuts where tshark does not follow TLS as
+// far: one that begins in the middle of the server's answer (tshark then
+// shows no TLS at all; the alerts that end the session are still
+// records), and one that begins before the server's NewSessionTicket,
+// which TLS 1.2 sends in the clear before ChangeCipherSpec (tshark calls
+// it encrypted).
+func TestMidStreamRecords(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		from int
+		want []string
+	}{
+		{"tls-openssl.pcap", 16, []string{"8: r21/26", "9: r21/26"}},
+		{"tls-gnutls.pcap", 12, []string{"2: r22/7 r22/37 r20/1 r22/40 m11 m16", "3: r22/416 r20/1 r22/40 m4",
+			"4: r23/42", "5: r23/924", "6: r21/26", "8: r21/26"}},
+	} {
+		b, err := os.ReadFile(midStream(t, dir, c.name, c.from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := readAll(t, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first session of the cut; the later ones are whole.
+		got := tlsEvents(recs)
+		if got = got[:min(len(got), len(c.want))]; fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s from packet %d:\n got %q\nwant %q", c.name, c.from, got, c.want)
+		}
+	}
+}
