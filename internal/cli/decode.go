@@ -64,7 +64,7 @@ Views:
 
 --hex decodes one frame given as hex: plain hex, or the output of od -Ax -tx1, xxd or
 tcpdump -xx (one frame per packet of a tcpdump dump). Frames are Ethernet unless
---link says otherwise.
+--link says otherwise (tcpdump -x leaves the link layer out: use --link ip).
 
 Checksums of packets this machine sent are often left to the network card, so a
 capture taken on the sender shows them unfinished; decode says "unverified
