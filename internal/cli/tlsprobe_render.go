@@ -108,11 +108,13 @@ type tlsSNIJSON struct {
 }
 
 type tlsHTTPJSON struct {
-	StatusLine string  `json:"status_line,omitempty"`
-	StatusCode int     `json:"status_code,omitempty"`
-	Server     string  `json:"server,omitempty"`
-	ElapsedMs  float64 `json:"elapsed_ms"`
-	Error      string  `json:"error,omitempty"`
+	StatusLine  string  `json:"status_line,omitempty"`
+	StatusCode  int     `json:"status_code,omitempty"`
+	Server      string  `json:"server,omitempty"`
+	Location    string  `json:"location,omitempty"`
+	ContentType string  `json:"content_type,omitempty"`
+	ElapsedMs   float64 `json:"elapsed_ms"`
+	Error       string  `json:"error,omitempty"`
 }
 
 type tlsEnumJSON struct {
@@ -221,7 +223,8 @@ func tlsResultJSON(r *tlsprobe.Result) tlsJSON {
 			WithoutSNIError: s.WithoutSNIError, UnrecognizedName: s.UnrecognizedName}
 	}
 	if h := r.HTTP; h != nil {
-		j.HTTP = &tlsHTTPJSON{StatusLine: h.StatusLine, StatusCode: h.StatusCode, Server: h.Server, ElapsedMs: Ms(h.Elapsed), Error: h.Error}
+		j.HTTP = &tlsHTTPJSON{StatusLine: h.StatusLine, StatusCode: h.StatusCode, Server: h.Server, Location: h.Location,
+			ContentType: h.ContentType, ElapsedMs: Ms(h.Elapsed), Error: h.Error}
 	}
 	if e := r.Enum; e != nil {
 		ej := &tlsEnumJSON{Versions: []string{}, CipherSuites: []tlsEnumSuite{}, ServerOrder: map[string]bool{},
@@ -450,14 +453,21 @@ func (t *tlsText) findings() {
 		}
 	}
 	if h := r.HTTP; h != nil {
-		if h.Error != "" {
+		f := h.Failure()
+		switch {
+		case f != nil && f.Reason == failure.NotHTTP:
+			t.finding(false, "HTTP HEAD %s: not HTTP, %s", t.o.Path, f.Detail)
+		case h.Error != "":
 			t.finding(false, "HTTP HEAD %s: %s", t.o.Path, h.Error)
-		} else {
-			srv := ""
-			if h.Server != "" {
-				srv = ", server " + h.Server
+		default:
+			more := ""
+			if h.Location != "" {
+				more += " → " + h.Location
 			}
-			t.finding(h.StatusCode < 500, "HTTP HEAD %s: %s in %s%s", t.o.Path, h.StatusLine, FormatMs(h.Elapsed), srv)
+			if h.Server != "" {
+				more += ", server " + h.Server
+			}
+			t.finding(f == nil, "HTTP HEAD %s: %s in %s%s", t.o.Path, h.StatusLine, FormatMs(h.Elapsed), more)
 		}
 	}
 	for _, c := range r.Checks {

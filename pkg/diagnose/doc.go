@@ -19,11 +19,13 @@
 //     with the default timeout, not 9 s.
 //  5. TLS, when asked: one handshake and the certificate checks (pkg/tlsprobe
 //     in quick mode).
-//  6. Application, when asked: an HTTP HEAD request and its status — through
-//     tlsprobe when TLS is on, otherwise over a plain TCP connection (an
-//     application-layer check, the only socket this package opens itself
-//     besides DNS queries and netlink route lookups). An answer in another
-//     protocol is not-http, with its first line shown.
+//  6. Application, when asked: an HTTP HEAD request and its status
+//     (pkg/httpprobe) — through tlsprobe's connection when TLS is on,
+//     otherwise over a plain TCP connection that httpprobe makes. An answer
+//     in another protocol is not-http, with its first line shown.
+//
+// The sockets are the probes': this package opens none of its own beyond
+// DNS queries and netlink route lookups.
 //
 // The evidence is weighed rather than read in order: a ping that gets no
 // answer while TCP connects means ICMP is filtered, not an outage, and the

@@ -604,11 +604,7 @@ func (r *familyRun) tls(ctx context.Context) {
 	step.Detail = tlsDetail(res)
 	rep.add(step)
 	if r.o.HTTP {
-		h := &HTTPResult{Error: "no HTTP answer was read", TLS: true}
-		if res.HTTP != nil {
-			h = httpFromTLS(res.HTTP)
-		}
-		r.httpStep(h)
+		r.httpStep(httpFromTLS(res.HTTP))
 	}
 }
 

@@ -127,17 +127,3 @@ func (c *replayConn) RemoteAddr() net.Addr {
 func (c *replayConn) SetDeadline(time.Time) error      { return nil }
 func (c *replayConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *replayConn) SetWriteDeadline(time.Time) error { return nil }
-
-// FuzzParseHTTPHead feeds arbitrary response heads to the parser of the
-// --http answer.
-func FuzzParseHTTPHead(f *testing.F) {
-	f.Add([]byte("HTTP/1.1 200 OK\r\nServer: nginx\r\n\r\n"))
-	f.Add([]byte("<!DOCTYPE HTML>\r\n\r\n"))
-	f.Fuzz(func(t *testing.T, head []byte) {
-		var r HTTPResult
-		parseHTTPHead(&r, head)
-		if r.StatusCode != 0 && (r.StatusCode < 100 || r.StatusCode > 999) {
-			t.Fatalf("status %d", r.StatusCode)
-		}
-	})
-}

@@ -1,105 +1,70 @@
 package tlsprobe
 
 import (
-	"bytes"
+	"context"
 	"errors"
-	"fmt"
-	"io"
-	"net"
-	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
+	"github.com/netdiag/netdiag/pkg/httpprobe"
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
 )
-
-// maxHTTPHead bounds the response head read after the HEAD request.
-const maxHTTPHead = 64 << 10
 
 // httpHead sends one HEAD request over the established record layer and
 // reads the response head, to show that the application behind TLS
 // answers.
-func httpHead(rc *recordConn, host, path string, now func() time.Time) *HTTPResult {
-	req := "HEAD " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: netdiag\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-	res := &HTTPResult{}
-	if err := rc.queue(tlswire.ContentApplicationData, []byte(req), Event{Type: "ApplicationData", Bytes: len(req)}); err != nil {
-		res.Error = err.Error()
-		return res
+func httpHead(ctx context.Context, rc *recordConn, host, path string) *httpprobe.Result {
+	return httpprobe.Head(ctx, &appConn{rc: rc}, host, path, rc.step)
+}
+
+// appConn is the record layer after the handshake seen as a byte stream:
+// each Write is one application data record, Read returns their
+// plaintext.
+type appConn struct {
+	rc      *recordConn
+	pending []byte // plaintext of the last record not yet read
+}
+
+func (a *appConn) Write(p []byte) (int, error) {
+	if err := a.rc.queue(tlswire.ContentApplicationData, p, Event{Type: "ApplicationData", Bytes: len(p)}); err != nil {
+		return 0, err
 	}
-	sent := now()
-	if err := rc.flush(); err != nil {
-		res.Error = "send request: " + httpFailure(err, rc.step)
-		return res
+	if err := a.rc.flush(); err != nil {
+		return 0, err
 	}
-	if err := rc.beginStep(); err != nil {
-		res.Error = err.Error()
-		return res
-	}
-	var head []byte
-	for !bytes.Contains(head, []byte("\r\n\r\n")) {
-		data, err := rc.readApplicationData()
+	// The wait for the answer begins.
+	a.rc.stepStart = a.rc.now()
+	return len(p), nil
+}
+
+func (a *appConn) Read(p []byte) (int, error) {
+	if len(a.pending) == 0 {
+		data, err := a.rc.readApplicationData()
+		var alert *tlswire.AlertError
+		if errors.As(err, &alert) {
+			return 0, &alertWords{alert}
+		}
 		if err != nil {
-			if errors.Is(err, io.EOF) && len(head) > 0 {
-				break
-			}
-			res.Error = "read response: " + httpFailure(err, rc.step)
-			return res
+			return 0, err
 		}
-		if res.Elapsed == 0 {
-			res.Elapsed = now().Sub(sent)
-		}
-		head = append(head, data...)
-		if len(head) > maxHTTPHead {
-			res.Error = fmt.Sprintf("response head longer than %d bytes", maxHTTPHead)
-			return res
-		}
+		a.pending = data
 	}
-	rc.sendAlert(tlswire.AlertCloseNotify)
-	parseHTTPHead(res, head)
-	return res
+	n := copy(p, a.pending)
+	a.pending = a.pending[n:]
+	return n, nil
 }
 
-// httpFailure says in words why the request or its answer failed.
-func httpFailure(err error, step time.Duration) string {
-	var ne net.Error
-	var alert *tlswire.AlertError
-	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return "no answer within " + step.String()
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return "the server closed the connection without answering"
-	case errors.As(err, &alert):
-		return "the server sent alert " + alert.Alert.String()
+// SetDeadline bounds the reads and writes to t, or to the probe's
+// deadline if that comes first. It may be called from another goroutine
+// to interrupt them, as a net.Conn's may.
+func (a *appConn) SetDeadline(t time.Time) error {
+	if t.After(a.rc.deadline) {
+		t = a.rc.deadline
 	}
-	return err.Error()
+	return a.rc.conn.SetDeadline(t)
 }
 
-func parseHTTPHead(res *HTTPResult, head []byte) {
-	lines := strings.Split(string(head), "\r\n")
-	res.StatusLine = lines[0]
-	f := strings.Fields(lines[0])
-	if len(f) < 2 || !strings.HasPrefix(f[0], "HTTP/") {
-		res.Error = fmt.Sprintf("not an HTTP status line: %q", truncate(lines[0], 80))
-		return
-	}
-	code, err := strconv.Atoi(f[1])
-	if err != nil || code < 100 || code > 999 {
-		res.Error = fmt.Sprintf("bad status code in %q", truncate(lines[0], 80))
-		return
-	}
-	res.StatusCode = code
-	for _, l := range lines[1:] {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "server") {
-			res.Server = strings.TrimSpace(v)
-		}
-	}
-}
+// alertWords says an alert in answer to the request in plain words.
+type alertWords struct{ err *tlswire.AlertError }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
+func (e *alertWords) Error() string { return "the server sent alert " + e.err.Alert.String() }
+func (e *alertWords) Unwrap() error { return e.err }

@@ -3,6 +3,7 @@ package tlsprobe
 import (
 	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -274,21 +275,31 @@ func TestHTTPFailuresInWords(t *testing.T) {
 			_ = tc.Close()
 		}
 	})
+	banner := serveRaw(t, func(c net.Conn) {
+		tc := tls.Server(c, cfg)
+		_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
+		if tc.Handshake() == nil {
+			_, _ = tc.Write([]byte("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"))
+			_, _ = io.Copy(io.Discard, tc)
+		}
+	})
 	cases := []struct {
-		addr netip.AddrPort
-		want string
+		addr   netip.AddrPort
+		reason failure.Reason
+		detail string
 	}{
-		{silent, "read response: no answer within 300ms"},
-		{hangsUp, "read response: the server closed the connection without answering"},
+		{silent, failure.NoResponse, "no answer within 300ms"},
+		{hangsUp, failure.NoResponse, "the server closed the connection without an answer"},
+		{banner, failure.NotHTTP, `it answers "SSH-2.0-OpenSSH_9.2p1 Debian-2"`},
 	}
 	for _, c := range cases {
 		o := quickOptions(p)
 		o.HTTP, o.StepTimeout = true, 300*time.Millisecond
 		res := Probe(context.Background(), "server.test", c.addr, o)
-		if res.HTTP == nil || res.HTTP.Error != c.want {
-			t.Errorf("HTTP %+v, want error %q", res.HTTP, c.want)
+		if f := res.HTTP.Failure(); f == nil || f.Reason != c.reason || f.Detail != c.detail {
+			t.Errorf("HTTP %+v: %v, want %s %q", res.HTTP, f, c.reason, c.detail)
 		}
-		if res.Healthy || res.Failure == nil || res.Failure.Reason != failure.NoResponse {
+		if res.Healthy || res.Failure == nil || res.Failure.Reason != c.reason || res.Failure.Detail != "HTTP: "+c.detail {
 			t.Errorf("failure %v", res.Failure)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netdiag/netdiag/pkg/failure"
+	"github.com/netdiag/netdiag/pkg/httpprobe"
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
 )
 
@@ -111,15 +112,6 @@ type SNIResult struct {
 	UnrecognizedName bool
 }
 
-// HTTPResult is the answer to the HEAD request.
-type HTTPResult struct {
-	StatusLine string
-	StatusCode int
-	Server     string
-	Elapsed    time.Duration // request sent to status line received
-	Error      string
-}
-
 // Result is everything a probe found. Fields are zero when the probe did
 // not get that far; Failure says why.
 type Result struct {
@@ -154,7 +146,7 @@ type Result struct {
 	TLS13Supported *bool
 	Resumption     *Resumption
 	SNICheck       *SNIResult
-	HTTP           *HTTPResult
+	HTTP           *httpprobe.Result
 	Enum           *Enumeration
 	Checks         []CheckResult
 
@@ -219,7 +211,7 @@ func Probe(ctx context.Context, target string, addr netip.AddrPort, opts Options
 	switch {
 	case err == nil:
 		if o.HTTP {
-			res.HTTP = httpHead(st.rc, hostHeader(o.ServerName, addr), o.HTTPPath, o.Now)
+			res.HTTP = httpHead(ctx, st.rc, hostHeader(o.ServerName, addr), o.HTTPPath)
 			res.Messages = st.rc.events
 		}
 		st.rc.closeGracefully()
@@ -326,18 +318,14 @@ func distinguishedName(der []byte) string {
 	return n.String()
 }
 
+// hostHeader is the Host header of the --http request: the SNI name, or
+// the address when no name is sent.
 func hostHeader(serverName string, addr netip.AddrPort) string {
 	host := serverName
 	if host == "" {
 		host = addr.Addr().String()
-		if addr.Addr().Is6() {
-			host = "[" + host + "]"
-		}
 	}
-	if addr.Port() != 443 {
-		host += ":" + strconv.Itoa(int(addr.Port()))
-	}
-	return host
+	return httpprobe.HostHeader(host, addr.Port(), 443)
 }
 
 // refusesTLS12 reports whether the handshake failed because the server
@@ -415,12 +403,9 @@ func (r *Result) check(o *Options) {
 		add("max-handshake", ok, failure.Threshold, detail)
 	}
 	var httpFail *failure.Failure
-	if h := r.HTTP; h != nil {
-		switch {
-		case h.Error != "":
-			httpFail = failure.New(failure.NoResponse, "HTTP: "+h.Error)
-		case h.StatusCode >= 500:
-			httpFail = failure.New(failure.HTTPError, "HTTP: "+h.StatusLine)
+	if r.HTTP != nil {
+		if f := r.HTTP.Failure(); f != nil {
+			httpFail = failure.New(f.Reason, "HTTP: "+f.Detail)
 		}
 	}
 	switch {
