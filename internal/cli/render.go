@@ -129,7 +129,7 @@ func (p *Printer) Check(ok bool) string {
 // line on stderr when stderr is a terminal and not in JSON or quiet mode,
 // otherwise a Progress that prints nothing.
 func (p *Printer) Progress(label string, total int) *Progress {
-	return &Progress{w: p.err, label: label, total: total, on: p.errTTY && !p.quiet}
+	return &Progress{w: p.err, label: label, total: total, on: p.errTTY && !p.json && !p.quiet}
 }
 
 // Progress is a one-line counter on a terminal's stderr.
