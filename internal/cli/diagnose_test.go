@@ -16,6 +16,7 @@ import (
 	"github.com/netdiag/netdiag/pkg/diagnose"
 	"github.com/netdiag/netdiag/pkg/failure"
 	"github.com/netdiag/netdiag/pkg/ping"
+	"github.com/netdiag/netdiag/pkg/route"
 	"github.com/spf13/cobra"
 )
 
@@ -187,7 +188,7 @@ func TestDiagnoseRendering(t *testing.T) {
 	next := func(f *failure.Failure, lo diagnose.Options) string {
 		r := &diagnose.Report{Target: "web:443", Host: "web", Port: 443, Verdict: diagnose.Failed, Failure: f,
 			Families: []*diagnose.FamilyReport{{Family: "ipv4", Addr: v4, Verdict: diagnose.Failed, Failure: f, Ping: &ping.Result{},
-				Route: &diagnose.Route{Dst: v4, Interface: "eth0", Gateway: netip.MustParseAddr("198.18.0.1")}}}}
+				Route: &route.Route{Dst: v4, Interface: "eth0", Gateway: netip.MustParseAddr("198.18.0.1")}}}}
 		return (&diagText{p: p, o: &diagnoseOptions{CAFile: "ca.pem"}, lo: &lo, rep: r}).next()
 	}
 	from := func(r failure.Reason, l failure.Layer) *failure.Failure {
@@ -216,7 +217,7 @@ func TestDiagnoseRendering(t *testing.T) {
 	}
 	// Without an echo, the run had no raw socket: --trace needs sudo.
 	r := &diagnose.Report{Target: "web:443", Host: "web", Port: 443, Verdict: diagnose.Failed, Failure: failure.New(failure.Timeout, ""),
-		Families: []*diagnose.FamilyReport{{Family: "ipv4", Addr: v4, Verdict: diagnose.Failed, Route: &diagnose.Route{Dst: v4, Interface: "eth0"}}}}
+		Families: []*diagnose.FamilyReport{{Family: "ipv4", Addr: v4, Verdict: diagnose.Failed, Route: &route.Route{Dst: v4, Interface: "eth0"}}}}
 	if got := (&diagText{p: p, o: &diagnoseOptions{}, lo: &diagnose.Options{}, rep: r}).next(); !strings.HasPrefix(got, "sudo netdiag tcpprobe --trace 198.18.1.10:443") {
 		t.Errorf("without ping: next %q", got)
 	}

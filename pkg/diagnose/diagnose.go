@@ -16,6 +16,7 @@ import (
 	"github.com/netdiag/netdiag/pkg/handshake"
 	"github.com/netdiag/netdiag/pkg/ping"
 	"github.com/netdiag/netdiag/pkg/resolve"
+	"github.com/netdiag/netdiag/pkg/route"
 	"github.com/netdiag/netdiag/pkg/tlsprobe"
 )
 
@@ -136,8 +137,8 @@ type FamilyReport struct {
 
 	// The raw evidence of the steps that ran (nil for those that did
 	// not).
-	Route    *Route
-	Neighbor NeighborState
+	Route    *route.Route
+	Neighbor route.NeighborState
 	Ping     *ping.Result
 	Path     *Path
 	TCP      *handshake.Result

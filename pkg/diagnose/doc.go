@@ -6,8 +6,8 @@
 //
 //  1. DNS: A and AAAA records from the configured resolvers, timed, with the
 //     response codes kept (LookupDNS). An IP address skips this step.
-//  2. Route and link: the route the kernel would use (LookupRoute) and the
-//     next hop's neighbour entry (LookupNeighbor).
+//  2. Route and link: the route the kernel would use and the next hop's
+//     neighbour entry (pkg/route).
 //  3. Network: ICMP echo (pkg/ping) with ping's count, size and timeout but
 //     0.2 s apart, ending at the first reply; when no reply comes, a
 //     TTL-limited path probe (ProbePath) that says at which hop the packets

@@ -11,6 +11,7 @@ import (
 	"github.com/netdiag/netdiag/pkg/failure"
 	"github.com/netdiag/netdiag/pkg/handshake"
 	"github.com/netdiag/netdiag/pkg/ping"
+	"github.com/netdiag/netdiag/pkg/route"
 	"github.com/netdiag/netdiag/pkg/tlsprobe"
 )
 
@@ -56,7 +57,7 @@ func (r *familyRun) run(ctx context.Context) error {
 
 	// Route and link.
 	start := time.Now()
-	route, err := LookupRoute(rep.Addr)
+	rt, err := route.Lookup(rep.Addr)
 	step := Step{Layer: failure.LayerNetwork, Check: "route", Elapsed: time.Since(start)}
 	if err != nil {
 		var f *failure.Failure
@@ -68,11 +69,11 @@ func (r *familyRun) run(ctx context.Context) error {
 		r.failAt(step, f)
 		return nil
 	}
-	rep.Route = route
-	step.Detail, step.Evidence = routeDetail(route), []string{"ip route get " + rep.Addr.String() + ": " + routeDetail(route)}
-	if !route.LinkUp {
+	rep.Route = rt
+	step.Detail, step.Evidence = routeDetail(rt), []string{"ip route get " + rep.Addr.String() + ": " + routeDetail(rt)}
+	if !rt.LinkUp {
 		step.Layer = failure.LayerLink
-		r.failAt(step, failure.New(failure.LinkDown, "interface "+route.Interface+" is down"))
+		r.failAt(step, failure.New(failure.LinkDown, "interface "+rt.Interface+" is down"))
 		return nil
 	}
 	step.OK = true
@@ -95,7 +96,7 @@ func (r *familyRun) run(ctx context.Context) error {
 		outcome, r.noPing = pingRefused, true
 	}
 	nstart := time.Now()
-	neigh, err := LookupNeighbor(route)
+	neigh, err := route.LookupNeighbor(rt)
 	if err != nil {
 		return err
 	}
@@ -173,7 +174,7 @@ func (pc *pendingConnect) stop() {
 	<-pc.done
 }
 
-func routeDetail(r *Route) string {
+func routeDetail(r *route.Route) string {
 	var b strings.Builder
 	switch {
 	case r.Local:
@@ -195,7 +196,7 @@ func routeDetail(r *Route) string {
 // neighbor adds the neighbour step and reports whether it ended the
 // diagnosis: the next hop's entry failed, or the kernel reported a failed
 // resolution to the echo.
-func (r *familyRun) neighbor(st NeighborState, elapsed time.Duration, outcome pingOutcome, pingStep *Step) bool {
+func (r *familyRun) neighbor(st route.NeighborState, elapsed time.Duration, outcome pingOutcome, pingStep *Step) bool {
 	rep := r.rep
 	hop := rep.Route.NextHop()
 	proto := neighborProto(hop)
@@ -203,7 +204,7 @@ func (r *familyRun) neighbor(st NeighborState, elapsed time.Duration, outcome pi
 		Evidence: []string{fmt.Sprintf("%s entry of %s: %s", proto, hop, st)}}
 	localErr := r.pingErr != nil && r.pingErr.Failure != nil &&
 		r.pingErr.Failure.Reason == failure.HostUnreachable && isLocal(r.pingErr.Failure.From, rep.Route)
-	unresolved := st == "FAILED" || st == "INCOMPLETE"
+	unresolved := st.Unresolved()
 	// A failed entry counts only as fresh evidence, after an echo that
 	// got no reply; without the echo the handshake tells.
 	if (outcome == pingICMP || outcome == pingSilent) && (unresolved || localErr) {
@@ -435,7 +436,7 @@ func (r *familyRun) neighborFailedLate(f *failure.Failure) {
 		hop := rep.Route.NextHop()
 		s.OK, s.Failure = false, f
 		s.Detail = fmt.Sprintf("%s gets no %s answer", hop, neighborProto(hop))
-		if st, err := LookupNeighbor(rep.Route); err == nil {
+		if st, err := route.LookupNeighbor(rep.Route); err == nil {
 			rep.Neighbor = st
 			s.Evidence = append(s.Evidence, fmt.Sprintf("after the TCP handshake: %s", st))
 		}
@@ -457,13 +458,13 @@ func (r *familyRun) silentNextHop() {
 		rep.Path == nil || rep.Path.Answered() || rep.Route.Local {
 		return
 	}
-	st, err := LookupNeighbor(rep.Route)
+	st, err := route.LookupNeighbor(rep.Route)
 	if err != nil {
 		return
 	}
 	rep.Neighbor = st
 	hop := rep.Route.NextHop()
-	if st == "FAILED" || st == "INCOMPLETE" {
+	if st.Unresolved() {
 		nf := failure.New(failure.NeighborUnresolved, fmt.Sprintf("%s %s on %s", neighborProto(hop), st, rep.Route.Interface))
 		for i := range rep.Steps {
 			if s := &rep.Steps[i]; s.Check == "neighbor" {

@@ -7,6 +7,7 @@ import (
 	"github.com/netdiag/netdiag/pkg/failure"
 	"github.com/netdiag/netdiag/pkg/handshake"
 	"github.com/netdiag/netdiag/pkg/ping"
+	"github.com/netdiag/netdiag/pkg/route"
 )
 
 // sentenceContext is what a verdict sentence may mention.
@@ -21,7 +22,7 @@ type sentenceContext struct {
 	// noPing is set when no echo could be sent, so that a silent
 	// handshake cannot be told from a host that is down.
 	noPing bool
-	route  *Route
+	route  *route.Route
 	path   *Path
 }
 
@@ -196,7 +197,7 @@ func hostUnreachableSentence(from string, c sentenceContext) string {
 
 // isLocal reports whether addr (a failure's From) is this machine's own
 // address on the route.
-func isLocal(from string, r *Route) bool {
+func isLocal(from string, r *route.Route) bool {
 	return r != nil && from != "" && r.Src.IsValid() && from == r.Src.String()
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/netdiag/netdiag/pkg/failure"
 	"github.com/netdiag/netdiag/pkg/handshake"
+	"github.com/netdiag/netdiag/pkg/route"
 )
 
 func tcpResult(state handshake.State, reason failure.Reason, from string) *handshake.Result {
@@ -73,8 +74,8 @@ func hop(ttl int, from string, reason failure.Reason) Hop {
 }
 
 func TestExplain(t *testing.T) {
-	route := &Route{Dst: netip.MustParseAddr("198.18.0.99"), Interface: "eth0", Src: netip.MustParseAddr("198.18.0.2")}
-	gwRoute := &Route{Dst: netip.MustParseAddr("198.18.1.10"), Interface: "eth0", Gateway: netip.MustParseAddr("198.18.0.1")}
+	onLink := &route.Route{Dst: netip.MustParseAddr("198.18.0.99"), Interface: "eth0", Src: netip.MustParseAddr("198.18.0.2")}
+	gwRoute := &route.Route{Dst: netip.MustParseAddr("198.18.1.10"), Interface: "eth0", Gateway: netip.MustParseAddr("198.18.0.1")}
 	loopPath := &Path{Hops: []Hop{hop(1, "198.18.0.1", failure.TTLExceeded), hop(2, "198.18.2.2", failure.TTLExceeded), hop(3, "198.18.0.1", failure.TTLExceeded)}}
 	arpPath := &Path{Hops: []Hop{hop(1, "198.18.0.1", failure.TTLExceeded), hop(2, "198.18.0.1", failure.HostUnreachable)}}
 	routePath := &Path{Hops: []Hop{hop(1, "198.18.0.1", failure.HostUnreachable)}}
@@ -93,7 +94,7 @@ func TestExplain(t *testing.T) {
 	}{
 		{failure.New(failure.NXDomain, ""), c, "web does not resolve: the name does not exist (NXDOMAIN)"},
 		{failure.New(failure.NoRoute, ""), c, "this machine has no route to web"},
-		{failure.New(failure.NeighborUnresolved, ""), sentenceContext{host: "198.18.0.99", route: route},
+		{failure.New(failure.NeighborUnresolved, ""), sentenceContext{host: "198.18.0.99", route: onLink},
 			"198.18.0.99, on this machine's own link, does not answer ARP on eth0: it is down, or not on this link"},
 		{failure.New(failure.NeighborUnresolved, ""), sentenceContext{host: "web", route: gwRoute},
 			"the gateway 198.18.0.1 does not answer ARP on eth0"},
@@ -122,7 +123,7 @@ func TestExplain(t *testing.T) {
 		{from(failure.HostUnreachable, failure.LayerNetwork, "2001:db8::1"), sentenceContext{host: "2001:db8:1::99", path: ndPath},
 			"router 2001:db8::1 cannot deliver to 2001:db8:1::99: no answer to its neighbour discovery"},
 		// This machine's own firewall.
-		{from(failure.AdminProhibited, failure.LayerTransport, "198.18.0.2"), sentenceContext{host: "web", port: 443, route: route},
+		{from(failure.AdminProhibited, failure.LayerTransport, "198.18.0.2"), sentenceContext{host: "web", port: 443, route: onLink},
 			"this machine's own firewall rejects connections to port 443"},
 		{from(failure.AdminProhibited, failure.LayerNetwork, "this machine"), c,
 			"this machine refuses to send to web: its own firewall rules reject the packets"},
