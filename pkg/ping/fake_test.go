@@ -279,6 +279,18 @@ type world struct {
 	*sim
 	events []Event
 	t      *testing.T
+	// unresolvedHops maps a destination to its next hop when the fake
+	// kernel's neighbour entry for that hop is unresolved; asked lists
+	// the destinations the run asked about.
+	unresolvedHops map[netip.Addr]netip.Addr
+	asked          []netip.Addr
+}
+
+// unresolved is the run's neighbour check: the world's unresolvedHops.
+func (w *world) unresolved(dst netip.Addr) (netip.Addr, bool, error) {
+	w.asked = append(w.asked, dst)
+	hop, ok := w.unresolvedHops[dst]
+	return hop, ok, nil
 }
 
 func newWorld(t *testing.T, kind SocketKind) *world {
@@ -312,7 +324,7 @@ func (w *world) respond(fn func(c *fakeConn, r sentRequest)) {
 // run runs cfg against targets in the world and returns the report.
 func (w *world) run(ctx context.Context, cfg Config, targets ...Target) *Report {
 	w.t.Helper()
-	cfg.clock, cfg.listen, cfg.localAddrs = w.sim, w.listen, clientAddrs
+	cfg.clock, cfg.listen, cfg.localAddrs, cfg.unresolved = w.sim, w.listen, clientAddrs, w.unresolved
 	cfg.OnEvent = func(e Event) { w.events = append(w.events, e) }
 	rep, err := Run(ctx, targets, cfg)
 	if err != nil {

@@ -115,6 +115,52 @@ func TestLabDroppedICMPEndsAfterTheLastTimeout(t *testing.T) {
 	}
 }
 
+// TestLabSlowNeighbour gives the client the kernel's default neighbour
+// resolution (three solicitations a second apart, so the kernel gives up
+// and reports host unreachable only after 3 s), which outlasts ping's
+// 2 s timeout. A target on the client's own link that nobody owns, and
+// one behind a gateway that nobody owns, are still neighbor-unresolved
+// at the link layer, not dropped silently by a firewall; a host behind
+// the working router whose echo requests are dropped stays a silent drop.
+func TestLabSlowNeighbour(t *testing.T) {
+	t.Parallel()
+	lab := netlab.New(t, netlab.Config{})
+	for _, fam := range []string{"ipv4", "ipv6"} {
+		lab.Client.Sysctl(t, "net."+fam+".neigh.eth0.retrans_time_ms", "1000")
+		lab.Client.Sysctl(t, "net."+fam+".neigh.eth0.mcast_solicit", "3")
+	}
+	deadGW4, deadGW6 := netlab.NoNeighbor4.Prev(), netlab.NoNeighbor6.Prev()
+	behind4, behind6 := netlab.FreeNet4.Addr().Next(), netlab.FreeNet6.Addr().Next()
+	lab.Client.IP(t, "route", "add", netlab.FreeNet4.String(), "via", deadGW4.String())
+	lab.Client.IP(t, "-6", "route", "add", netlab.FreeNet6.String(), "via", deadGW6.String())
+	srv := lab.Servers[0]
+	lab.Router.AddFault(t, netlab.Fault{Action: netlab.Drop, Dst: srv.Addr4, Proto: netlab.ICMP})
+
+	cfg := ping.DefaultConfig()
+	cfg.Count = 1
+	start := time.Now()
+	rep, events := labRun(t, lab, cfg, netlab.NoNeighbor4, netlab.NoNeighbor6, behind4, behind6, srv.Addr4)
+	took := time.Since(start)
+	if count(events, ping.EventTimeout) != 5 || len(events) != 5 {
+		t.Fatalf("events %+v, want five timeouts (the kernel reports its failure only after 3 s)", events)
+	}
+	if took > 2900*time.Millisecond {
+		t.Fatalf("the run took %v: it must end at the 2 s timeout, not wait for the kernel", took)
+	}
+	hops := []netip.Addr{netlab.NoNeighbor4, netlab.NoNeighbor6, deadGW4, deadGW6}
+	for i, hop := range hops {
+		res := rep.Results[i]
+		f := res.Failure
+		if res.Healthy || f == nil || f.Reason != failure.NeighborUnresolved || f.Layer != failure.LayerLink ||
+			!strings.Contains(f.Detail, " answer from "+hop.String()+" ") || !strings.Contains(res.Diagnosis, "never left this machine") {
+			t.Errorf("%s: failure %+v, diagnosis %q; want neighbor-unresolved for %s", res.Target.Name, f, res.Diagnosis, hop)
+		}
+	}
+	if res := rep.Results[4]; res.Failure == nil || res.Failure.Reason != failure.Timeout || !strings.Contains(res.Diagnosis, "dropped silently") {
+		t.Errorf("dropped behind the router: %+v", res)
+	}
+}
+
 func TestLabICMPErrors(t *testing.T) {
 	t.Parallel()
 	lab := netlab.New(t, netlab.Config{})

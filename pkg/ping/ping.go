@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/netdiag/netdiag/pkg/failure"
+	"github.com/netdiag/netdiag/pkg/route"
 )
 
 // Defaults, as the classic ping has them.
@@ -95,6 +96,10 @@ type Config struct {
 	listen listenFunc // nil: the system's sockets
 	// localAddrs lists this machine's addresses; nil: the system's.
 	localAddrs func() []netip.Addr
+	// unresolved says whether the next hop toward an address is still
+	// unresolved (or failed) and which it is; nil: the kernel's neighbour
+	// tables, read once per run (pkg/route).
+	unresolved func(netip.Addr) (netip.Addr, bool, error)
 }
 
 // Limits are the CI thresholds: a target that breaches one is unhealthy
@@ -317,6 +322,9 @@ func (cfg *Config) prepare(targets []Target) error {
 	}
 	if cfg.localAddrs == nil {
 		cfg.localAddrs = systemAddrs
+	}
+	if cfg.unresolved == nil {
+		cfg.unresolved = new(route.NeighborCheck).UnresolvedNextHop
 	}
 	return nil
 }

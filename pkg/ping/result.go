@@ -52,8 +52,33 @@ func (s *session) silence(t *targetState, st Stats) (*failure.Failure, string) {
 		return f, fmt.Sprintf("replies come, but only after the %s timeout (the slowest after %s): a very slow path or host; raise -W to count them",
 			s.cfg.Timeout, ms(st.SlowestLate))
 	}
+	if f := s.neighborUnresolved(t); f != nil {
+		return f, "no replies: the requests never left this machine: " + f.Explain()
+	}
 	f := failure.New(failure.Timeout, "no replies and no ICMP errors").At(failure.LayerNetwork)
 	return f, "no replies and no ICMP errors: packets are dropped silently on the way — a firewall or filtering router, or the host is down; if `netdiag tcpprobe` connects, only ICMP is blocked"
+}
+
+// neighborUnresolved looks, for a target that got no answer at all, at
+// the next hop's neighbour entry. With the kernel's default timers, ARP
+// and neighbour discovery give up after 3 s, later than the default
+// timeout, and only then report "host unreachable" from this machine: a
+// short run ends first, and without this look its silence would read as
+// a firewall's drop. nil when the next hop is resolved or cannot be asked
+// about.
+func (s *session) neighborUnresolved(t *targetState) *failure.Failure {
+	if s.cfg.unresolved == nil {
+		return nil
+	}
+	hop, ok, err := s.cfg.unresolved(t.Addr)
+	if err != nil || !ok {
+		return nil
+	}
+	proto := "ARP"
+	if hop.Is6() {
+		proto = "neighbour discovery"
+	}
+	return failure.New(failure.NeighborUnresolved, fmt.Sprintf("no %s answer from %s within the %s timeout", proto, hop, s.cfg.Timeout))
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.3g%%", v) }

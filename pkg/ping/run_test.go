@@ -85,6 +85,57 @@ func TestDroppedProbesEndAfterTheLastTimeout(t *testing.T) {
 	}
 }
 
+// TestSilenceWithAnUnresolvedNextHop: a target that got no answer at all
+// while the kernel was still resolving its next hop (ARP at the kernel's
+// default pace outlasts the 2 s timeout) is neighbor-unresolved at the
+// link layer, not a silent drop. Only targets without any answer are
+// looked at.
+func TestSilenceWithAnUnresolvedNextHop(t *testing.T) {
+	onLink, behindGW, gw := netip.MustParseAddr("198.18.0.99"), netip.MustParseAddr("2001:db8:7::1"), netip.MustParseAddr("2001:db8::98")
+	answered, dropped, refused := netip.MustParseAddr("198.18.1.10"), netip.MustParseAddr("198.18.1.11"), netip.MustParseAddr("198.18.1.12")
+	w := newWorld(t, SocketRaw)
+	w.unresolvedHops = map[netip.Addr]netip.Addr{onLink: onLink, behindGW: gw}
+	w.respond(func(c *fakeConn, r sentRequest) {
+		switch r.dst {
+		case answered:
+			c.reply(r, ms1, replyOpts{})
+		case refused:
+			c.icmpError(r, ms1, netip.MustParseAddr("198.18.0.1"), 3, 13)
+		}
+	})
+	targets := []Target{target(onLink.String()), target(behindGW.String()), target(answered.String()), target(dropped.String()), target(refused.String())}
+	rep := w.run(context.Background(), cfgWith(1, time.Second), targets...)
+	if !slices.Equal(w.asked, []netip.Addr{onLink, behindGW, dropped}) {
+		t.Fatalf("asked about %v, want only the silent targets", w.asked)
+	}
+	for i, want := range []struct {
+		layer  failure.Layer
+		reason failure.Reason
+		text   string
+	}{
+		{failure.LayerLink, failure.NeighborUnresolved, "no replies: the requests never left this machine: the next hop does not answer ARP or neighbour discovery (no ARP answer from 198.18.0.99 within the 2s timeout)"},
+		{failure.LayerLink, failure.NeighborUnresolved, "(no neighbour discovery answer from 2001:db8::98 within the 2s timeout)"},
+		{"", "", ""},
+		{failure.LayerNetwork, failure.Timeout, "no replies and no ICMP errors: packets are dropped silently"},
+		{failure.LayerNetwork, failure.AdminProhibited, "no replies: a firewall rejects"},
+	} {
+		res := rep.Results[i]
+		if want.reason == "" {
+			if !res.Healthy {
+				t.Errorf("%s: %+v", res.Target.Addr, res)
+			}
+			continue
+		}
+		if res.Healthy || res.Failure.Reason != want.reason || res.Failure.Layer != want.layer || !strings.Contains(res.Diagnosis, want.text) {
+			t.Errorf("%s: failure %+v, diagnosis %q; want %s and %q", res.Target.Addr, res.Failure, res.Diagnosis, want.reason, want.text)
+		}
+	}
+	// The timeouts themselves are reported as they happen, as before.
+	if n := strings.Count(strings.Join(w.kinds(), ","), "timeout"); n != 3 {
+		t.Fatalf("events %q", w.kinds())
+	}
+}
+
 func TestKernelTimestampIsTheReceiveTime(t *testing.T) {
 	w := newWorld(t, SocketRaw)
 	// The reply is read 50 ms after the send, but the kernel stamped it
