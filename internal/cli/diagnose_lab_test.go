@@ -378,6 +378,13 @@ func TestLabDiagnoseNeighborUnresolved(t *testing.T) {
 	if !contains(m["summary"], "does not answer ARP on eth0") {
 		t.Fatalf("summary: %v", r)
 	}
+	// The kernel's own "host unreachable" to the echo request, which
+	// ping reports as neighbor-unresolved, is part of the evidence.
+	evidence, _ := steps(t, m)["neighbor"]["evidence"].([]any)
+	own := "this machine reported " + netlab.NoNeighbor4.String() + " unreachable (destination unreachable (host unreachable)) to its own echo request"
+	if !slices.ContainsFunc(evidence, func(e any) bool { return e == own }) {
+		t.Fatalf("neighbour evidence %q lacks %q: %v", evidence, own, r)
+	}
 }
 
 func TestLabDiagnoseHostUnreachable(t *testing.T) {

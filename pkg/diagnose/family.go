@@ -202,8 +202,12 @@ func (r *familyRun) neighbor(st route.NeighborState, elapsed time.Duration, outc
 	proto := neighborProto(hop)
 	step := Step{Layer: failure.LayerLink, Check: "neighbor", Elapsed: elapsed,
 		Evidence: []string{fmt.Sprintf("%s entry of %s: %s", proto, hop, st)}}
+	// This machine reports its own failed ARP or neighbour discovery as
+	// host unreachable from its own address; ping calls that
+	// neighbor-unresolved.
 	localErr := r.pingErr != nil && r.pingErr.Failure != nil &&
-		r.pingErr.Failure.Reason == failure.HostUnreachable && isLocal(r.pingErr.Failure.From, rep.Route)
+		(r.pingErr.Failure.Reason == failure.NeighborUnresolved || r.pingErr.Failure.Reason == failure.HostUnreachable) &&
+		isLocal(r.pingErr.Failure.From, rep.Route)
 	unresolved := st.Unresolved()
 	// A failed entry counts only as fresh evidence, after an echo that
 	// got no reply; without the echo the handshake tells.
