@@ -6,17 +6,15 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/netdiag/netdiag/internal/golden"
 	"github.com/netdiag/netdiag/pkg/layers"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs under testdata/decode/golden")
 
 const decodeData = "../../testdata/decode"
 
@@ -55,38 +53,12 @@ func TestDecodeGolden(t *testing.T) {
 				if code != 0 {
 					t.Fatalf("exit %d: %s", code, errOut)
 				}
-				checkGolden(t, filepath.Join(decodeData, "golden", g.capture+"."+view), out)
+				golden.Check(t, filepath.Join(decodeData, "golden", g.capture+"."+view), []byte(out))
 				if strings.HasSuffix(view, "json") {
 					checkJSONLines(t, out)
 				}
 			})
 		}
-	}
-}
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := range min(len(gl), len(wl)) {
-			if gl[i] != wl[i] {
-				t.Fatalf("%s differs at line %d:\n got %q\nwant %q", path, i+1, gl[i], wl[i])
-			}
-		}
-		t.Fatalf("%s: %d lines, want %d", path, len(gl), len(wl))
 	}
 }
 
@@ -297,7 +269,7 @@ func TestDecodeHex(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	checkGolden(t, filepath.Join(decodeData, "golden", "hex-tcpdump-xx.tree"), stdout.String())
+	golden.Check(t, filepath.Join(decodeData, "golden", "hex-tcpdump-xx.tree"), stdout.Bytes())
 	if stderr.Len() > 0 {
 		t.Errorf("tcpdump -xx frames are Ethernet, yet: %s", stderr.String())
 	}

@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/tls")
+	"github.com/netdiag/netdiag/internal/golden"
+)
 
 // render writes what a Conversation saw in a form stable enough for golden
 // files: one line per record and per message, with the message's JSON view.
@@ -58,19 +56,7 @@ func TestTranscriptsGolden(t *testing.T) {
 	for _, name := range transcriptNames(t) {
 		t.Run(name, func(t *testing.T) {
 			got := render(t, replay(t, loadTranscript(t, name)))
-			path := filepath.Join(captureDir, name+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s (go test -update rewrites it):\n%s", path, got)
-			}
+			golden.Check(t, filepath.Join(captureDir, name+".golden"), got)
 		})
 	}
 }

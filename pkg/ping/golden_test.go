@@ -1,0 +1,4 @@
+package ping
+
+// The blank import defines -update, so that go test ./... -update runs here.
+import _ "github.com/netdiag/netdiag/internal/golden"
