@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A sweep of 1,000 lab addresses, one probe each: `netdiag ping -c 1` against
-# `fping -c 1` at the same rate (one request per millisecond: netdiag spreads
-# a round of 1,000 targets over its 1 s interval, fping gets -i 1). Goal:
+# `fping -c 1` at the same rate (one request per millisecond: netdiag gets
+# --rate 1000, its default, and spreads a round of 1,000 targets over its
+# 1 s interval; fping gets -i 1). Goal:
 # netdiag's wall time no longer than fping's, and its peak memory under
 # 30 MB. The addresses are answered by one namespace that owns the whole
 # block (a "local" route), across a veth pair. ROUNDS alternating runs per
@@ -45,7 +46,7 @@ measure() { # tool round: one run, "wall_s peak_kb" into $work/<tool>.<round>
 		ip netns exec "$client" fping -c 1 -q -i 1 -f "$work/targets" 2>"$out" || true
 		alive=$(grep -c ' 1/1/0%' "$out" || true) ;;
 	netdiag) /usr/bin/time -o "$work/$tool.$r" -f "%e %M" \
-		ip netns exec "$client" "$work/netdiag" ping -c 1 -q $(cat "$work/targets") >"$out" || true
+		ip netns exec "$client" "$work/netdiag" ping -c 1 -q --rate 1000 $(cat "$work/targets") >"$out" || true
 		alive=$(grep -c '^1 packets transmitted, 1 received' "$out" || true) ;;
 	esac
 	[ "$alive" -eq "$TARGETS" ] || { echo "$tool round $r: $alive of $TARGETS answered" >&2; exit 1; }

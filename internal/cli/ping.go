@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ type pingOptions struct {
 	Family       resolve.Family
 	Count        int
 	Interval     time.Duration
+	Rate         float64
 	Timeout      time.Duration
 	Deadline     time.Duration
 	Size         int
@@ -40,7 +42,7 @@ type pingOptions struct {
 }
 
 func newCmdPing(a *app) *cobra.Command {
-	opts := &pingOptions{Count: ping.DefaultCount, Interval: ping.DefaultInterval, Timeout: ping.DefaultTimeout, Size: ping.DefaultSize}
+	opts := &pingOptions{Count: ping.DefaultCount, Interval: ping.DefaultInterval, Rate: ping.DefaultRate, Timeout: ping.DefaultTimeout, Size: ping.DefaultSize}
 	cmd := &cobra.Command{
 		Use:   "ping [flags] HOST...",
 		Short: "Send ICMP echo requests: does the network layer reach the host, how fast, how reliably?",
@@ -51,9 +53,12 @@ payload), late replies (after the timeout; the probe stays lost) and ICMP errors
 which are matched to their probe and explained with the router that sent them.
 
 Round-trip times run from the send to the kernel's receive timestamp. Many
-targets share one socket per address family. It uses a raw ICMP socket when
-allowed (root or CAP_NET_RAW) and an unprivileged ICMP socket otherwise
-(net.ipv4.ping_group_range).
+targets share one socket per address family, and together they get at most
+--rate echo requests per second (1000 by default, as cautious as fping and
+nmap): a round over more targets than fit into the interval at that rate
+lasts longer (a /16 takes 65.5 s), and each target is probed once a round.
+It uses a raw ICMP socket when allowed (root or CAP_NET_RAW) and an
+unprivileged ICMP socket otherwise (net.ipv4.ping_group_range).
 
 Exit status: 0 when every target answered and the limits held, 1 otherwise,
 2 for bad input, 3 when a name does not resolve, 4 when no ICMP socket may be
@@ -61,6 +66,7 @@ opened.`,
 		Example: `  netdiag ping 198.18.1.10
   netdiag ping -c 10 -i 0.2 --max-loss 10 --max-rtt 50ms db.internal
   netdiag ping -c 1 -q 198.18.1.0/24
+  netdiag ping -c 1 -q --rate 200 198.18.0.0/16
   netdiag ping -6 -s 1400 --df api.internal
   netdiag ping --until-up -w 60 db.internal
   netdiag ping -c 0 --json 198.18.1.10 2001:db8::10`,
@@ -85,6 +91,7 @@ opened.`,
 	f.SortFlags = false
 	f.IntVarP(&opts.Count, "count", "c", opts.Count, "probes per target; 0 probes until interrupted")
 	f.VarP(newDurationValue(&opts.Interval), "interval", "i", "time between probes to a target, in seconds (0.2) or with a unit (200ms)")
+	f.Float64Var(&opts.Rate, "rate", opts.Rate, "send at most `PPS` echo requests per second, over all targets")
 	f.VarP(newDurationValue(&opts.Timeout), "timeout", "W", "wait per probe before it is lost")
 	f.VarP(newDurationValue(&opts.Deadline), "deadline", "w", "end the whole run after this long; without -c, probe until then (0: no deadline)")
 	f.IntVarP(&opts.Size, "size", "s", opts.Size, "bytes of payload per echo request")
@@ -106,6 +113,8 @@ func (o *pingOptions) validate(cmd *cobra.Command) error {
 		return usageErrorf(cmd, "-c/--count must be 0 or more, got %d", o.Count)
 	case o.Interval < time.Millisecond:
 		return usageErrorf(cmd, "-i/--interval must be at least 1ms, got %v", o.Interval)
+	case !(o.Rate > 0) || math.IsInf(o.Rate, 0): // NaN too
+		return usageErrorf(cmd, "--rate must be a positive number of echo requests per second, got %g", o.Rate)
 	case o.Timeout <= 0:
 		return usageErrorf(cmd, "-W/--timeout must be positive")
 	case o.Size < 0 || o.Size > ping.MaxSize6:
@@ -131,7 +140,7 @@ func (o *pingOptions) validate(cmd *cobra.Command) error {
 // config turns the options into the library's configuration.
 func (o *pingOptions) config() ping.Config {
 	cfg := ping.Config{
-		Count: o.Count, Interval: o.Interval, Timeout: o.Timeout, Deadline: o.Deadline,
+		Count: o.Count, Interval: o.Interval, Rate: o.Rate, Timeout: o.Timeout, Deadline: o.Deadline,
 		Size: o.Size, TTL: o.TTL, DontFragment: o.DF, UntilUp: o.UntilUp,
 		Limits: ping.Limits{MaxLoss: o.MaxLoss, LimitLoss: o.LimitLoss, MaxAvgRTT: o.MaxRTT},
 	}
@@ -162,7 +171,7 @@ func runPing(ctx context.Context, o *pingOptions, p *Printer) error {
 	if err := cfg.Validate(targets); err != nil {
 		return err
 	}
-	r := &pingRenderer{p: p, opts: o, multi: len(targets) > 1}
+	r := &pingRenderer{p: p, opts: o, multi: len(targets) > 1, round: cfg.Round(len(targets))}
 	cfg.OnEvent = r.event
 	cfg.OnStart = func([2]ping.SocketKind) { r.header(targets) }
 	rep, err := pingProbe(ctx, targets, cfg)
@@ -181,6 +190,7 @@ type pingRenderer struct {
 	p     *Printer
 	opts  *pingOptions
 	multi bool
+	round time.Duration // how long a round over every target takes
 }
 
 func (r *pingRenderer) header(targets []ping.Target) {
@@ -196,6 +206,10 @@ func (r *pingRenderer) header(targets []ping.Target) {
 		return
 	}
 	r.p.Printf("PING %d targets, %d bytes of data each.\n", len(targets), r.opts.Size)
+	if r.round > r.opts.Interval {
+		r.p.Detailf("At most %s echo requests per second (--rate): a round over every target takes %s.\n",
+			strconv.FormatFloat(r.opts.Rate, 'g', -1, 64), r.round.Round(time.Millisecond))
+	}
 }
 
 // pingWho names a target in text: "198.18.1.10" or "db.internal (198.18.1.10)".

@@ -40,6 +40,11 @@ func TestPingBadInput(t *testing.T) {
 		{[]string{"ping", "-i", "NaN", "198.18.1.10"}, "is not a duration"},
 		{[]string{"ping", "-W", "inf", "198.18.1.10"}, "is not a duration"},
 		{[]string{"ping", "--max-rtt", "0", "198.18.1.10"}, "--max-rtt"},
+		{[]string{"ping", "--rate", "0", "198.18.1.10"}, "--rate must be a positive number"},
+		{[]string{"ping", "--rate", "-5", "198.18.1.10"}, "--rate must be a positive number"},
+		{[]string{"ping", "--rate", "NaN", "198.18.1.10"}, "--rate must be a positive number"},
+		{[]string{"ping", "--rate", "inf", "198.18.1.10"}, "--rate must be a positive number"},
+		{[]string{"ping", "--rate", "fast", "198.18.1.10"}, "invalid argument"},
 		{[]string{"ping", "--until-up", "--max-loss", "5", "198.18.1.10"}, "--until-up"},
 		{[]string{"ping", "198.18.1.0/33"}, "not a CIDR block"},
 		{[]string{"ping", "198.18.0.0/15"}, "more than 65536 addresses"},
@@ -75,7 +80,7 @@ func TestPingHelp(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, want := range []string{"Examples:", "-c, --count", "-i, --interval", "-W, --timeout", "-w, --deadline", "-s, --size",
-		"-t, --ttl", "--df", "-I, --interface", "--privileged", "--unprivileged", "--max-loss PCT", "--max-rtt", "--until-up", "CIDR"} {
+		"-t, --ttl", "--df", "-I, --interface", "--privileged", "--unprivileged", "--max-loss PCT", "--max-rtt", "--until-up", "CIDR", "--rate PPS", "(default 1000)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q", want)
 		}
@@ -241,6 +246,9 @@ func TestPingManyTargetsOverall(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d", code)
 	}
+	if strings.Contains(out, "--rate") {
+		t.Errorf("two targets fit into a round at the default rate; no note expected:\n%s", out)
+	}
 	for _, want := range []string{"PING 2 targets, 56 bytes of data each.", "From 198.18.0.1 (for 198.18.6.6) icmp_seq=1:",
 		"--- 198.18.1.10 ping statistics ---", "--- 198.18.6.6 ping statistics ---", "✗ 2 targets: 1 healthy, 1 not: 198.18.6.6"} {
 		if !strings.Contains(out, want) {
@@ -260,14 +268,30 @@ func TestPingManyTargetsOverall(t *testing.T) {
 	}
 }
 
+// TestPingRateStretchesTheRound: when the targets do not fit into the
+// interval at the rate, the header says how long a round takes.
+func TestPingRateStretchesTheRound(t *testing.T) {
+	rep := &ping.Report{Elapsed: time.Second}
+	for range 14 {
+		rep.Results = append(rep.Results, ping.Result{Stats: ping.Stats{Transmitted: 1, Received: 1, Min: ms, Avg: ms, Max: ms, P50: ms, P95: ms}, Healthy: true})
+	}
+	fakeProbe(t, nil, nil, rep, nil)
+	out, _, code := runCLI(t, "ping", "-c", "1", "--rate", "4", "198.18.1.0/28")
+	if code != 0 || !strings.Contains(out, "PING 14 targets, 56 bytes of data each.\nAt most 4 echo requests per second (--rate): a round over every target takes 3.5s.\n") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
 func TestPingFlagsReachTheConfig(t *testing.T) {
 	cases := []struct {
 		args  []string
 		check func(ping.Config) bool
 	}{
 		{[]string{"198.18.1.10"}, func(c ping.Config) bool {
-			return c.Count == 4 && c.Interval == time.Second && c.Timeout == 2*time.Second && c.Size == 56 && c.Socket == ping.SocketAuto && c.Deadline == 0
+			return c.Count == 4 && c.Interval == time.Second && c.Timeout == 2*time.Second && c.Size == 56 && c.Socket == ping.SocketAuto && c.Deadline == 0 &&
+				c.Rate == ping.DefaultRate
 		}},
+		{[]string{"--rate", "250.5", "198.18.1.10"}, func(c ping.Config) bool { return c.Rate == 250.5 }},
 		{[]string{"-c", "0", "-i", "0.2", "-W", "500ms", "-w", "10", "-s", "1400", "-t", "3", "--df", "198.18.1.10"}, func(c ping.Config) bool {
 			return c.Count == 0 && c.Interval == 200*ms && c.Timeout == 500*ms && c.Deadline == 10*time.Second && c.Size == 1400 && c.TTL == 3 && c.DontFragment
 		}},

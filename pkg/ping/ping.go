@@ -20,6 +20,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"strconv"
@@ -30,12 +31,16 @@ import (
 	"github.com/netdiag/netdiag/pkg/route"
 )
 
-// Defaults, as the classic ping has them.
+// Defaults, as the classic ping has them, and a cautious sending rate.
 const (
 	DefaultCount    = 4
 	DefaultInterval = time.Second
 	DefaultTimeout  = 2 * time.Second
 	DefaultSize     = 56
+	// DefaultRate is the most echo requests a run sends per second: one
+	// per millisecond, as fping and nmap keep to by default, and well
+	// within what a host's ICMP rate limit tolerates.
+	DefaultRate = 1000
 )
 
 // Largest echo payloads: an IPv4 packet holds at most 65535 bytes with
@@ -54,8 +59,14 @@ type Config struct {
 	Count int
 	// Interval is the time between two probes to one target; zero means
 	// DefaultInterval. With several targets, the probes of one round are
-	// spread over the interval (at most 10 ms apart).
+	// spread over the interval (at most 10 ms apart), but never faster
+	// than Rate: a round that cannot fit into the interval at that rate
+	// takes longer (see Round), and each target is probed that often.
 	Interval time.Duration
+	// Rate is the most echo requests sent per second, over all targets
+	// and both families; zero means DefaultRate. It must be positive and
+	// finite.
+	Rate float64
 	// Timeout is how long a probe waits for its reply before it is lost;
 	// zero means DefaultTimeout.
 	Timeout time.Duration
@@ -115,9 +126,9 @@ type Limits struct {
 }
 
 // DefaultConfig is the classic behaviour: 4 probes of 56 bytes per target,
-// 1 s apart, each lost after 2 s.
+// 1 s apart, each lost after 2 s, at most DefaultRate requests per second.
 func DefaultConfig() Config {
-	return Config{Count: DefaultCount, Interval: DefaultInterval, Timeout: DefaultTimeout, Size: DefaultSize}
+	return Config{Count: DefaultCount, Interval: DefaultInterval, Timeout: DefaultTimeout, Size: DefaultSize, Rate: DefaultRate}
 }
 
 // Target is one address to probe.
@@ -239,6 +250,8 @@ func (cfg Config) Validate(targets []Target) error {
 		return failure.Inputf("ping: count must not be negative, got %d", cfg.Count)
 	case cfg.Interval < 0 || cfg.Timeout < 0 || cfg.Deadline < 0:
 		return failure.Inputf("ping: interval, timeout and deadline must not be negative")
+	case cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0):
+		return failure.Inputf("ping: the rate must be a positive number of requests per second, got %g", cfg.Rate)
 	case cfg.Size < 0:
 		return failure.Inputf("ping: size must not be negative, got %d", cfg.Size)
 	case cfg.TTL < 0 || cfg.TTL > 255:
@@ -313,6 +326,9 @@ func (cfg *Config) prepare(targets []Target) error {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Rate == 0 {
+		cfg.Rate = DefaultRate
 	}
 	if cfg.clock == nil {
 		cfg.clock = systemClock{}

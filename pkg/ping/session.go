@@ -101,7 +101,8 @@ type session struct {
 	waiting  fifo // probes before their timeout, in send order
 	kept     fifo // probes after their timeout, until forgotten
 	linger   time.Duration
-	gap      time.Duration // between two targets' probes within a round
+	sched    schedule
+	limit    limiter
 	round    int
 	next     int // the next target within the round
 	sendDone bool
@@ -143,16 +144,12 @@ func newSession(cfg Config, targets []Target, conns [2]conn, start time.Time, to
 		}
 	}
 	s.linger = max(cfg.Timeout, 3*time.Second)
-	s.gap = min(maxGap, cfg.Interval/time.Duration(len(targets)))
+	s.sched = newSchedule(cfg.Interval, cfg.Rate, len(targets))
+	s.limit = newLimiter(cfg.Rate)
 	s.payload = make([]byte, cfg.Size)
 	s.msg = make([]byte, 0, 8+cfg.Size)
 	return s
 }
-
-// maxGap is the longest pause between probes to different targets in one
-// round (as fping's default); with many targets the round is spread evenly
-// over the interval instead.
-const maxGap = 10 * time.Millisecond
 
 // step does everything due at now: expiring timeouts, forgetting old
 // probes and sending the probes whose time has come.
@@ -163,11 +160,11 @@ func (s *session) step(now time.Time) {
 
 // nextSend is the time of the next probe on the schedule.
 func (s *session) nextSend() time.Time {
-	return s.start.Add(time.Duration(s.round)*s.cfg.Interval + time.Duration(s.next)*s.gap)
+	return s.start.Add(time.Duration(s.round)*s.sched.round + time.Duration(s.next)*s.sched.gap)
 }
 
 func (s *session) sendDue(now time.Time) {
-	for !s.sendDone && s.fatal == nil && !now.Before(s.resume) {
+	for !s.sendDone && s.fatal == nil && !now.Before(s.resume) && !now.Before(s.limit.allowed()) {
 		at := s.nextSend()
 		if at.After(now) {
 			return
@@ -220,6 +217,7 @@ func (s *session) send(ti int, now time.Time) bool {
 		return false
 	}
 	s.busySince, s.resume = time.Time{}, time.Time{}
+	s.limit.sent(now)
 	s.wire[t.fam] = wire
 	if old := s.pending[t.fam][wire]; old != nil {
 		// 65536 probes later the number comes round again: the old
@@ -271,7 +269,7 @@ func (s *session) expire(now time.Time) {
 func (s *session) wake(now time.Time) time.Time {
 	w := now.Add(time.Hour)
 	if !s.sendDone {
-		w = earliest(w, latest(s.nextSend(), s.resume))
+		w = earliest(w, latest(latest(s.nextSend(), s.resume), s.limit.allowed()))
 	}
 	if p := s.waiting.peek(); p != nil {
 		w = earliest(w, p.sent.Add(s.cfg.Timeout))
