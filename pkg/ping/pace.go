@@ -63,8 +63,8 @@ func (cfg Config) Round(n int) time.Duration {
 }
 
 // limiter holds requests to the rate whatever the schedule asks for: when
-// sending has fallen behind (the local stack had no buffer, the process
-// was not scheduled), the schedule
+// sending has fallen behind (the local stack had no buffer, a sequence
+// number was still in use, the process was not scheduled), the schedule
 // would send everything overdue at once; the limiter lets only a small
 // burst go (burstWindow's worth) and the rest at the rate. It is the
 // generic cell rate algorithm: tat is when the next request would be due

@@ -102,6 +102,57 @@ func TestRateLimitsTheCatchUp(t *testing.T) {
 	}
 }
 
+// TestSequenceNumbersNeverWrapOntoARememberedProbe sends faster than
+// 65,536 requests per timeout plus linger. The 65,537th request needs
+// the first one's sequence number and waits until that probe is
+// forgotten (1 s timeout + 3 s linger), so that a slow reply to the first
+// probe is late, not a corrupt reply to the new one. A reply slower still
+// finds its number taken by a newer probe: its earlier send time shows it
+// is late as well.
+func TestSequenceNumbersNeverWrapOntoARememberedProbe(t *testing.T) {
+	w := newWorld(t, SocketRaw)
+	w.respond(func(c *fakeConn, r sentRequest) {
+		switch len(c.sent) {
+		case 1:
+			c.reply(r, 3500*ms1, replyOpts{}) // within timeout + linger
+		case 2:
+			c.reply(r, 4500*ms1, replyOpts{}) // after its number came round
+		}
+	})
+	cfg := cfgWith(70000, 10*time.Microsecond)
+	cfg.Timeout, cfg.Rate = time.Second, 1e6
+	rep := w.run(context.Background(), cfg, target("198.18.1.10"))
+	sent := w.conns[0].sent
+	if len(sent) != 70000 {
+		t.Fatalf("%d requests", len(sent))
+	}
+	start := sent[0].at
+	if sent[65535].seq != 0 || sent[65536].seq != 1 || sent[65537].seq != 2 {
+		t.Fatalf("sequence numbers %d %d %d", sent[65535].seq, sent[65536].seq, sent[65537].seq)
+	}
+	if d := sent[65536].at.Sub(start); d != 4*time.Second {
+		t.Fatalf("request 65537 went at %v, want 4s, when the first probe is forgotten", d)
+	}
+	if d := sent[65537].at.Sub(start); d != 4*time.Second+10*time.Microsecond {
+		t.Fatalf("request 65538 went at %v", d)
+	}
+	var late []Event
+	for _, e := range w.events {
+		switch e.Kind {
+		case EventLate:
+			late = append(late, e)
+		case EventCorrupt, EventReply, EventDuplicate:
+			t.Fatalf("event %+v", e)
+		}
+	}
+	if len(late) != 2 || late[0].Seq != 1 || late[0].RTT != 3500*ms1 || late[1].Seq != 0 || late[1].RTT != 4500*ms1 {
+		t.Fatalf("late replies %+v", late)
+	}
+	if st := rep.Results[0].Stats; st.Late != 2 || st.Corrupt != 0 || st.Transmitted != 70000 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
 func TestInvalidRate(t *testing.T) {
 	for _, r := range []float64{-1, math.NaN(), math.Inf(1)} {
 		cfg := DefaultConfig()

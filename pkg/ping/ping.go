@@ -65,7 +65,10 @@ type Config struct {
 	Interval time.Duration
 	// Rate is the most echo requests sent per second, over all targets
 	// and both families; zero means DefaultRate. It must be positive and
-	// finite.
+	// finite. Whatever the rate, a family's 65,536 ICMP sequence numbers
+	// are never reused while a probe that had one is remembered (its
+	// timeout plus at least 3 s): sending waits instead, so a fast rate
+	// with a long timeout may send more slowly than asked.
 	Rate float64
 	// Timeout is how long a probe waits for its reply before it is lost;
 	// zero means DefaultTimeout.

@@ -106,8 +106,11 @@ type session struct {
 	round    int
 	next     int // the next target within the round
 	sendDone bool
+	// wrapped is set once a family's sequence numbers have come round.
+	wrapped [2]bool
 	// resume, when set, holds sending back until then: the local stack
-	// had no buffer for the last request (busySince: since when).
+	// had no buffer for the last request (busySince: since when), or the
+	// next sequence number still belongs to a remembered probe.
 	resume, busySince time.Time
 	payload           []byte
 	msg               []byte
@@ -194,13 +197,24 @@ func (s *session) sendDue(now time.Time) {
 // whole timeout ends the run with a local error.
 const sendRetry = 10 * time.Millisecond
 
-// send sends target ti's next probe. It returns false when the local
-// stack had no buffer for it: nothing was sent and nothing counted, and
-// the same probe is due again after sendRetry.
+// send sends target ti's next probe. It returns false when it could not
+// go yet: the local stack had no buffer for it (it is due again after
+// sendRetry), or its sequence number still belongs to a remembered probe
+// (it waits until that one is forgotten). Nothing was sent and nothing
+// counted.
 func (s *session) send(ti int, now time.Time) bool {
 	t := &s.targets[ti]
 	c := s.conns[t.fam]
 	wire := s.wire[t.fam] + 1
+	if old := s.pending[t.fam][wire]; old != nil {
+		// 65,536 requests of this family within one probe's timeout
+		// plus linger: the number comes round while a reply to its last
+		// holder may still arrive. Sending waits for that probe to be
+		// forgotten rather than take a slow reply to it for a corrupt
+		// reply to the new one.
+		s.resume = old.sent.Add(s.cfg.Timeout + s.linger)
+		return false
+	}
 	p := &probe{target: ti, fam: t.fam, seq: t.seq + 1, wire: wire, stamp: s.cfg.clock.Now().Sub(s.start)}
 	fillPayload(s.payload, s.tok, p.stamp)
 	s.msg = appendEcho(s.msg[:0], famOf(t.fam), c.ident(), wire, s.payload)
@@ -219,11 +233,7 @@ func (s *session) send(ti int, now time.Time) bool {
 	s.busySince, s.resume = time.Time{}, time.Time{}
 	s.limit.sent(now)
 	s.wire[t.fam] = wire
-	if old := s.pending[t.fam][wire]; old != nil {
-		// 65536 probes later the number comes round again: the old
-		// record gives way.
-		delete(s.pending[t.fam], wire)
-	}
+	s.wrapped[t.fam] = s.wrapped[t.fam] || wire == 0
 	t.seq++
 	t.stats.Transmitted++
 	p.sent = at
@@ -365,6 +375,10 @@ func (s *session) onReply(fi int, p *inbound) {
 		case payloadForeign:
 			return
 		case payloadChanged:
+			if s.earlierHolder(fi, p, pr) {
+				s.onUnknownReply(p)
+				return
+			}
 			why = "payload changed"
 		case payloadLength:
 			why = fmt.Sprintf("payload of %d bytes, %d sent", len(p.payload), s.cfg.Size)
@@ -394,6 +408,20 @@ func (s *session) onReply(fi int, p *inbound) {
 		ev.Kind = EventLate
 	}
 	s.emit(ev)
+}
+
+// earlierHolder reports whether a reply that does not match probe pr,
+// the current holder of its sequence number, is intact and answers an
+// earlier request with that number: once the numbers have come round, a
+// reply slower than timeout plus linger finds its number taken by a newer
+// probe. Its payload then carries our token, the pattern and an earlier
+// send time.
+func (s *session) earlierHolder(fi int, p *inbound, pr *probe) bool {
+	if !s.wrapped[fi] {
+		return false
+	}
+	stamp, ok := payloadStamp(p.payload, s.cfg.Size, s.tok)
+	return ok && stamp < pr.stamp
 }
 
 func (s *session) late(t *targetState, rtt time.Duration) {
