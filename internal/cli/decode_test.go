@@ -174,10 +174,7 @@ func TestDecodeUsageErrors(t *testing.T) {
 		{"decode", "--conversation", "-2", capture},
 	}
 	for _, args := range cases {
-		_, errOut, code := runCLI(t, args...)
-		if code != 2 || !strings.Contains(errOut, "netdiag: ") {
-			t.Errorf("%q: exit %d, stderr %q; want exit 2 with a message", args, code, errOut)
-		}
+		checkUsageError(t, args, "")
 	}
 }
 

@@ -2,10 +2,8 @@ package cli
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +21,7 @@ type diagnoseOptions struct {
 	Target string
 	TLS    bool
 	NoTLS  bool
-	HTTP   bool
-	Path   string
+	httpPathFlag
 	CAFile string
 
 	Family  resolve.Family
@@ -65,17 +62,9 @@ resolve; 4 a local error (no permission, unreadable configuration).`,
   netdiag diagnose --http /health --ca lab-root.pem www.internal
   netdiag diagnose --no-tls --http db.internal:8080
   netdiag diagnose -6 --json www.internal:443`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErrorf(cmd, "missing HOST[:PORT]")
-			}
-			if len(args) > 2 {
-				return usageErrorf(cmd, "too many arguments: expected one HOST[:PORT], got %q", args)
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.takeArgs(cmd, args); err != nil {
+		Args: targetArgs,
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			if opts.Target, err = opts.takeTarget(cmd, args); err != nil {
 				return err
 			}
 			opts.Family = resolve.ParseFamily(a.global.Family())
@@ -89,40 +78,16 @@ resolve; 4 a local error (no permission, unreadable configuration).`,
 	f := cmd.Flags()
 	f.BoolVar(&opts.TLS, "tls", false, "diagnose TLS on the port (default for 443, 465, 636, 853, 993, 995, 8443)")
 	f.BoolVar(&opts.NoTLS, "no-tls", false, "do not try TLS, whatever the port")
-	f.StringVar(&opts.Path, "http", "", "check the application: send HEAD `PATH` (default /) and judge the status")
-	f.Lookup("http").NoOptDefVal = "/"
+	opts.addHTTPFlag(cmd, "check the application: send HEAD `PATH` (default /) and judge the status")
 	f.StringVar(&opts.CAFile, "ca", "", "PEM file of trusted root certificates, instead of the system's")
 	return cmd
 }
 
-// takeArgs reads the target and, since --http's PATH is optional, a path
-// given after a bare --http as an argument of its own ("--http /health").
-func (o *diagnoseOptions) takeArgs(cmd *cobra.Command, args []string) error {
-	o.HTTP = cmd.Flags().Changed("http")
-	o.Target = args[0]
-	if len(args) == 2 {
-		switch {
-		case o.HTTP && o.Path == "/" && strings.HasPrefix(args[1], "/"):
-			o.Path = args[1]
-		case o.HTTP && o.Path == "/" && strings.HasPrefix(args[0], "/"):
-			o.Path, o.Target = args[0], args[1]
-		default:
-			return usageErrorf(cmd, "too many arguments: expected one HOST[:PORT], got %q", args)
-		}
-	}
-	return nil
-}
-
 func (o *diagnoseOptions) validate(cmd *cobra.Command) error {
-	switch {
-	case o.TLS && o.NoTLS:
+	if o.TLS && o.NoTLS {
 		return usageErrorf(cmd, "--tls and --no-tls cannot be used together")
-	case o.HTTP && !strings.HasPrefix(o.Path, "/"):
-		return usageErrorf(cmd, "--http PATH must start with /, got %q", o.Path)
-	case o.HTTP && strings.ContainsAny(o.Path, " \t\r\n"):
-		return usageErrorf(cmd, "--http PATH must not contain spaces or line breaks")
 	}
-	return nil
+	return o.validateHTTP(cmd, o.Target)
 }
 
 // libOptions turns the flags into the library's options for port.
@@ -138,15 +103,10 @@ func (o *diagnoseOptions) libOptions(port int) (diagnose.Options, error) {
 		lo.HTTPPath = o.Path
 	}
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return lo, failure.Inputf("--ca: cannot read %s: %v", o.CAFile, unwrapPathError(err))
+		var err error
+		if lo.Roots, err = loadRoots(o.CAFile); err != nil {
+			return lo, err
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return lo, failure.Inputf("--ca: %s holds no PEM certificate", o.CAFile)
-		}
-		lo.Roots = pool
 	}
 	return lo, nil
 }

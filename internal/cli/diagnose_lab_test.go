@@ -105,29 +105,10 @@ func contains(v any, sub string) bool {
 // (nil: hold it open until the peer closes).
 func serveTCP(t *testing.T, node *netlab.Node, addr string, fn func(net.Conn)) {
 	t.Helper()
-	ln := node.Listen(t, "tcp", addr)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				if fn != nil {
-					fn(c)
-					return
-				}
-				var b [512]byte
-				for {
-					c.SetReadDeadline(time.Now().Add(5 * time.Second))
-					if _, err := c.Read(b[:]); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
+	if fn == nil {
+		fn = func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }
+	}
+	netlab.Serve(node.Listen(t, "tcp", addr), fn)
 }
 
 // testPKI is a root CA and a way to issue server certificates from it.

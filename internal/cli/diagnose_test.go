@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netdiag/netdiag/internal/netlab"
 	"github.com/netdiag/netdiag/pkg/diagnose"
 	"github.com/netdiag/netdiag/pkg/failure"
 	"github.com/netdiag/netdiag/pkg/ping"
 	"github.com/netdiag/netdiag/pkg/route"
-	"github.com/spf13/cobra"
 )
 
 func TestDiagnoseBadInput(t *testing.T) {
@@ -27,7 +27,9 @@ func TestDiagnoseBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"diagnose"}, "missing HOST[:PORT]"},
+		{[]string{"diagnose"}, "missing target (HOST[:PORT])"},
+		{[]string{"diagnose", "web.test/health"}, "not HOST[:PORT]: give the host alone, and a path with --http PATH"},
+		{[]string{"diagnose", "--http=/x", "a", "/b"}, "too many arguments"},
 		{[]string{"diagnose", "a", "b"}, "too many arguments"},
 		{[]string{"diagnose", "a", "b", "c"}, "too many arguments"},
 		{[]string{"diagnose", "198.18.1.10:0"}, "out of range"},
@@ -52,47 +54,12 @@ func TestDiagnoseBadInput(t *testing.T) {
 		{[]string{"diagnose", "--timeout", "0", "198.18.1.10"}, "--timeout must be positive"},
 	}
 	for _, c := range cases {
-		out, errOut, code := runCLI(t, c.args...)
-		if code != 2 || out != "" || !strings.Contains(errOut, c.want) {
-			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %q", c.args, code, out, errOut, c.want)
-		}
+		checkUsageError(t, c.args, c.want)
 	}
 }
 
 func TestDiagnoseHelp(t *testing.T) {
-	out, _, code := runCLI(t, "diagnose", "--help")
-	for _, want := range []string{"diagnose HOST[:PORT]", "--tls", "--no-tls", "--http", "--ca", "degraded", "3 the name did not", "Examples:"} {
-		if code != 0 || !strings.Contains(out, want) {
-			t.Errorf("help lacks %q:\n%s", want, out)
-		}
-	}
-}
-
-func TestDiagnoseTakeArgs(t *testing.T) {
-	cases := []struct {
-		args         []string
-		http         string
-		target, path string
-		ok           bool
-	}{
-		{[]string{"web"}, "", "web", "", true},
-		{[]string{"web", "/health"}, "/", "web", "/health", true},
-		{[]string{"/health", "web"}, "/", "web", "/health", true},
-		{[]string{"web", "/health"}, "", "", "", false},
-		{[]string{"web", "/health"}, "/x", "", "", false},
-	}
-	for _, c := range cases {
-		o := &diagnoseOptions{}
-		cmd := &cobra.Command{}
-		cmd.Flags().StringVar(&o.Path, "http", "", "")
-		if c.http != "" {
-			cmd.Flags().Set("http", c.http)
-		}
-		err := o.takeArgs(cmd, c.args)
-		if (err == nil) != c.ok || c.ok && (o.Target != c.target || o.Path != c.path && c.http != "") {
-			t.Errorf("%v with --http=%q: target %q path %q err %v", c.args, c.http, o.Target, o.Path, err)
-		}
-	}
+	checkHelp(t, []string{"diagnose"}, "diagnose HOST[:PORT]", "--tls", "--no-tls", "--http", "--ca", "degraded", "3 the name did not", "Examples:")
 }
 
 // TestDiagnoseLoopbackCLI runs the command in-process against a listener
@@ -106,15 +73,7 @@ func TestDiagnoseLoopbackCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	netlab.Serve(ln, func(net.Conn) {})
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 
 	out, errOut, code := runCLI(t, "diagnose", "--json", "127.0.0.1:"+port)

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"crypto/x509"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/netdiag/netdiag/pkg/failure"
 	"github.com/spf13/cobra"
 )
 
@@ -87,4 +90,17 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// loadRoots reads the --ca file of tlsprobe and diagnose.
+func loadRoots(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, failure.Inputf("--ca: cannot read %s: %v", path, unwrapPathError(err))
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, failure.Inputf("--ca: %s holds no PEM certificate", path)
+	}
+	return pool, nil
 }

@@ -61,30 +61,14 @@ func TestPingBadInput(t *testing.T) {
 		return nil, nil
 	}
 	for _, c := range cases {
-		out, errOut, code := runCLI(t, c.args...)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", c.args, code, errOut)
-		}
-		if out != "" {
-			t.Errorf("%v: stdout %q", c.args, out)
-		}
-		if !strings.HasPrefix(errOut, "netdiag: ") || !strings.Contains(errOut, c.says) || strings.Count(errOut, "netdiag: ") != 1 {
-			t.Errorf("%v: stderr %q does not say %q", c.args, errOut, c.says)
-		}
+		checkUsageError(t, c.args, c.says)
 	}
 }
 
 func TestPingHelp(t *testing.T) {
-	out, _, code := runCLI(t, "ping", "--help")
-	if code != 0 {
-		t.Fatalf("exit %d", code)
-	}
-	for _, want := range []string{"Examples:", "-c, --count", "-i, --interval", "-W, --timeout", "-w, --deadline", "-s, --size",
-		"-t, --ttl", "--df", "-I, --interface", "--privileged", "--unprivileged", "--max-loss PCT", "--max-rtt", "--until-up", "CIDR", "--rate PPS", "(default 1000)"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("help lacks %q", want)
-		}
-	}
+	checkHelp(t, []string{"ping"}, "Examples:", "-c, --count", "-i, --interval", "-W, --timeout", "-w, --deadline", "-s, --size",
+		"-t, --ttl", "--df", "-I, --interface", "--privileged", "--unprivileged", "--max-loss PCT", "--max-rtt", "--until-up", "CIDR",
+		"--rate PPS", "(default 1000)")
 }
 
 // fakeProbe replaces the probes for one test: it checks the configuration

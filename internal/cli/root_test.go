@@ -21,6 +21,39 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
+// checkUsageError runs netdiag in-process with args and checks that it is
+// refused as bad input: exit 2, nothing on stdout, and one "netdiag: "
+// message on stderr that says says.
+func checkUsageError(t *testing.T, args []string, says string) {
+	t.Helper()
+	out, errOut, code := runCLI(t, args...)
+	if code != 2 {
+		t.Errorf("%q: exit %d, want 2 (stderr %q)", args, code, errOut)
+	}
+	if out != "" {
+		t.Errorf("%q: stdout %q", args, out)
+	}
+	if !strings.HasPrefix(errOut, "netdiag: ") || strings.Count(errOut, "netdiag: ") != 1 ||
+		!strings.Contains(errOut, says) || strings.Contains(errOut, "goroutine") {
+		t.Errorf("%q: stderr %q does not say %q", args, errOut, says)
+	}
+}
+
+// checkHelp checks that netdiag's help for the command path cmd (empty:
+// the root's) succeeds and mentions every one of wants.
+func checkHelp(t *testing.T, cmd []string, wants ...string) {
+	t.Helper()
+	out, _, code := runCLI(t, append(cmd, "--help")...)
+	if code != 0 {
+		t.Fatalf("%q --help: exit %d", cmd, code)
+	}
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("%q --help lacks %q:\n%s", cmd, want, out)
+		}
+	}
+}
+
 func TestVersion(t *testing.T) {
 	out, _, code := runCLI(t, "--version")
 	if code != 0 || !strings.HasPrefix(out, "netdiag dev (commit unknown, built unknown)") {
@@ -29,15 +62,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestHelpListsCommandsAndExitCodes(t *testing.T) {
-	out, _, code := runCLI(t, "--help")
-	if code != 0 {
-		t.Fatalf("exit %d", code)
-	}
-	for _, want := range []string{"Usage:", "Examples:", "completion", "--json", "--timeout", "-4, --ipv4", "3  name resolution failed"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("help lacks %q:\n%s", want, out)
-		}
-	}
+	checkHelp(t, nil, "Usage:", "Examples:", "completion", "--json", "--timeout", "-4, --ipv4", "3  name resolution failed")
 }
 
 func TestUsageErrorsExit2(t *testing.T) {
@@ -49,16 +74,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"--timeout", "0", "completion", "bash"},
 	}
 	for _, args := range cases {
-		out, errOut, code := runCLI(t, args...)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errOut)
-		}
-		if out != "" {
-			t.Errorf("%v: wrote to stdout: %q", args, out)
-		}
-		if !strings.HasPrefix(errOut, "netdiag: ") || strings.Contains(errOut, "goroutine") {
-			t.Errorf("%v: stderr %q", args, errOut)
-		}
+		checkUsageError(t, args, "")
 	}
 	_, errOut, _ := runCLI(t, "--bogus")
 	if !strings.Contains(errOut, "usage: netdiag") {

@@ -67,18 +67,10 @@ func probesByPort(t *testing.T, lines []map[string]any) map[int]map[string]any {
 	return out
 }
 
+// serve accepts connections on addr in node and closes them at once.
 func serve(t *testing.T, node *netlab.Node, network, addr string) {
 	t.Helper()
-	ln := node.Listen(t, network, addr)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	netlab.Serve(node.Listen(t, network, addr), func(net.Conn) {})
 }
 
 // TestLabTCPProbeUnprivileged runs connect mode as nobody: no privilege is

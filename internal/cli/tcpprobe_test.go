@@ -49,29 +49,13 @@ func TestTCPProbeBadInput(t *testing.T) {
 		{[]string{"tcpprobe", "--server-close", "127.0.0.1:22"}, "--server-close needs --trace"},
 	}
 	for _, c := range cases {
-		out, errOut, code := runCLI(t, c.args...)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", c.args, code, errOut)
-		}
-		if out != "" {
-			t.Errorf("%v: stdout %q", c.args, out)
-		}
-		if !strings.HasPrefix(errOut, "netdiag: ") || !strings.Contains(errOut, c.says) {
-			t.Errorf("%v: stderr %q does not say %q", c.args, errOut, c.says)
-		}
+		checkUsageError(t, c.args, c.says)
 	}
 }
 
 func TestTCPProbeHelp(t *testing.T) {
-	out, _, code := runCLI(t, "tcpprobe", "--help")
-	if code != 0 {
-		t.Fatalf("exit %d", code)
-	}
-	for _, want := range []string{"Examples:", "-p, --ports", "-c, --count", "--parallel", "admin-prohibited", "IP_RECVERR", "--syn", "--trace", "--send", "--server-close", "CAP_NET_RAW"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("help lacks %q", want)
-		}
-	}
+	checkHelp(t, []string{"tcpprobe"}, "Examples:", "-p, --ports", "-c, --count", "--parallel", "admin-prohibited", "IP_RECVERR", "--syn",
+		"--trace", "--send", "--server-close", "CAP_NET_RAW")
 }
 
 // TestTCPProbeLoopback runs the real connect prober against loopback: an

@@ -160,25 +160,6 @@ func compareTimeline(t *testing.T, ours []map[string]any, wire []wirePacket, cli
 	}
 }
 
-// lineServer accepts connections and runs handle on each.
-func lineServer(t *testing.T, node *netlab.Node, network, addr string, handle func(net.Conn)) {
-	t.Helper()
-	ln := node.Listen(t, network, addr)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				handle(c)
-			}()
-		}
-	}()
-}
-
 // TestLabTCPProbeTraceMatchesTcpdump traces connections in both close
 // orders and compares every packet with a tcpdump capture of the same
 // connection taken on the same interface.
@@ -188,12 +169,12 @@ func TestLabTCPProbeTraceMatchesTcpdump(t *testing.T) {
 	srv := lab.Servers[0]
 	for _, network := range []string{"tcp4", "tcp6"} {
 		// 7001: reads until we close, answers "bye", closes.
-		lineServer(t, srv, network, ":7001", func(c net.Conn) {
+		netlab.Serve(srv.Listen(t, network, ":7001"), func(c net.Conn) {
 			io.Copy(io.Discard, c)
 			c.Write([]byte("bye\n"))
 		})
 		// 7002: answers the first line and closes first.
-		lineServer(t, srv, network, ":7002", func(c net.Conn) {
+		netlab.Serve(srv.Listen(t, network, ":7002"), func(c net.Conn) {
 			line, _ := bufio.NewReader(c).ReadString('\n')
 			c.Write([]byte("you said " + line))
 		})
@@ -290,7 +271,7 @@ func TestLabTCPProbeSYN(t *testing.T) {
 	var accepted atomic.Int32
 	for _, network := range []string{"tcp4", "tcp6"} {
 		for _, port := range []int{7001, 7002, 7003} {
-			lineServer(t, srv, network, fmt.Sprintf(":%d", port), func(net.Conn) { accepted.Add(1) })
+			netlab.Serve(srv.Listen(t, network, fmt.Sprintf(":%d", port)), func(net.Conn) { accepted.Add(1) })
 		}
 	}
 	lab.Router.AddFault(t, netlab.Fault{Action: netlab.Drop, Proto: netlab.TCP, Port: 7004})
@@ -463,7 +444,7 @@ func TestLabTCPProbeTraceServerKeepsOpen(t *testing.T) {
 	lab := netlab.New(t, netlab.Config{})
 	srv := lab.Servers[0]
 	// Reads, and keeps the connection open for a while after our FIN.
-	lineServer(t, srv, "tcp4", ":7003", func(c net.Conn) {
+	netlab.Serve(srv.Listen(t, "tcp4", ":7003"), func(c net.Conn) {
 		io.Copy(io.Discard, c)
 		time.Sleep(5 * time.Second)
 	})

@@ -3,15 +3,10 @@ package cli
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/netip"
-	"os"
-	"strings"
 	"time"
 
-	"github.com/netdiag/netdiag/pkg/failure"
 	"github.com/netdiag/netdiag/pkg/layers/tlswire"
 	"github.com/netdiag/netdiag/pkg/resolve"
 	"github.com/netdiag/netdiag/pkg/tlsprobe"
@@ -22,13 +17,12 @@ func init() { commands = append(commands, newCmdTLSProbe) }
 
 // tlsprobeOptions is everything `netdiag tlsprobe` was asked to do.
 type tlsprobeOptions struct {
-	Target  string
-	SNI     string
-	NoSNI   bool
-	CAFile  string
-	Quick   bool
-	HTTP    bool
-	Path    string
+	Target string
+	SNI    string
+	NoSNI  bool
+	CAFile string
+	Quick  bool
+	httpPathFlag
 	Enum    bool
 	Workers int
 
@@ -89,17 +83,9 @@ held; 1 otherwise; 2 for bad input; 3 when the name did not resolve.`,
   netdiag tlsprobe --http /health www.internal
   netdiag tlsprobe --require-resumption ticket --max-handshake 50ms www.internal
   netdiag tlsprobe --enum --json 198.18.1.10`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			switch {
-			case len(args) == 0:
-				return usageErrorf(cmd, "missing target (HOST[:PORT])")
-			case len(args) > 2:
-				return usageErrorf(cmd, "too many arguments: expected one HOST[:PORT], got %q", args)
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.takeArgs(cmd, args); err != nil {
+		Args: targetArgs,
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			if opts.Target, err = opts.takeTarget(cmd, args); err != nil {
 				return err
 			}
 			opts.Family = resolve.ParseFamily(a.global.Family())
@@ -115,8 +101,7 @@ held; 1 otherwise; 2 for bad input; 3 when the name did not resolve.`,
 	f.BoolVar(&opts.NoSNI, "no-sni", false, "send no server name")
 	f.StringVar(&opts.CAFile, "ca", "", "PEM file of trusted root certificates, instead of the system's")
 	f.BoolVar(&opts.Quick, "quick", false, "one handshake and the certificate checks only (no resumption, SNI or TLS 1.3 probes)")
-	f.StringVar(&opts.Path, "http", "", "after the handshake, send HEAD `PATH` (default /) and show the HTTP status")
-	f.Lookup("http").NoOptDefVal = "/"
+	opts.addHTTPFlag(cmd, "after the handshake, send HEAD `PATH` (default /) and show the HTTP status")
 	f.BoolVar(&opts.Enum, "enum", false, "enumerate the accepted protocol versions and cipher suites")
 	f.IntVar(&opts.Workers, "parallel", 0, "connections in flight during --enum (default 8)")
 	f.IntVar(&opts.MinDays, "min-days", 0, "fail when a certificate of the chain expires in fewer `DAYS`")
@@ -125,24 +110,6 @@ held; 1 otherwise; 2 for bad input; 3 when the name did not resolve.`,
 	f.Var(newDurationValue(&opts.MaxHandshake), "max-handshake", "fail when the handshake takes longer (seconds or a unit)")
 	f.Var(newDurationValue(&opts.MaxTime), "max-time", "limit for the whole probe (default 30s)")
 	return cmd
-}
-
-// takeArgs reads the target and, since --http's PATH is optional, a path
-// given after a bare --http as a separate argument ("--http /health").
-func (o *tlsprobeOptions) takeArgs(cmd *cobra.Command, args []string) error {
-	o.HTTP = cmd.Flags().Changed("http")
-	o.Target = args[0]
-	if len(args) == 2 {
-		switch {
-		case o.HTTP && o.Path == "/" && strings.HasPrefix(args[1], "/"):
-			o.Path = args[1]
-		case o.HTTP && o.Path == "/" && strings.HasPrefix(args[0], "/"):
-			o.Path, o.Target = args[0], args[1]
-		default:
-			return usageErrorf(cmd, "too many arguments: expected one HOST[:PORT], got %q", args)
-		}
-	}
-	return nil
 }
 
 func (o *tlsprobeOptions) validate(cmd *cobra.Command) error {
@@ -159,19 +126,13 @@ func (o *tlsprobeOptions) validate(cmd *cobra.Command) error {
 		return usageErrorf(cmd, "--require-resumption needs the reconnections that --quick leaves out")
 	case o.MaxTime <= 0:
 		return usageErrorf(cmd, "--max-time must be positive")
-	case o.HTTP && !strings.HasPrefix(o.Path, "/"):
-		return usageErrorf(cmd, "--http PATH must start with /, got %q", o.Path)
-	case strings.ContainsAny(o.Path, " \r\n"):
-		return usageErrorf(cmd, "--http PATH must not contain spaces or line breaks")
-	case strings.Contains(o.Target, "/"):
-		return usageErrorf(cmd, "%q is not HOST[:PORT]: give the host alone, and a path with --http PATH", o.Target)
 	}
 	if o.ExpectVersion != "" {
 		if _, err := tlswire.ParseVersion(o.ExpectVersion); err != nil {
 			return usageErrorf(cmd, "--expect-version: %q is not a TLS version (TLS1.0 ... TLS1.3)", o.ExpectVersion)
 		}
 	}
-	return nil
+	return o.validateHTTP(cmd, o.Target)
 }
 
 // libOptions turns the command line into the library's options.
@@ -202,23 +163,6 @@ func (o *tlsprobeOptions) libOptions(host string, addr netip.Addr) tlsprobe.Opti
 		lo.ServerName = host
 	}
 	return lo
-}
-
-// loadRoots reads the --ca file.
-func loadRoots(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, failure.Inputf("--ca: cannot read %s: %v", path, err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, failure.Inputf("--ca: %s holds no PEM certificate", path)
-	}
-	return pool, nil
 }
 
 func runTLSProbe(ctx context.Context, o *tlsprobeOptions, p *Printer) error {

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -122,20 +123,13 @@ func TestLabTLSProbeExitCodes(t *testing.T) {
 	}
 }
 
+// serveGarbage answers every connection on addr in node with an HTTP
+// error instead of TLS.
 func serveGarbage(t *testing.T, node *netlab.Node, addr string) {
 	t.Helper()
-	ln := node.Listen(t, "tcp", addr)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"))
-			_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
-			buf := make([]byte, 1024)
-			_, _ = c.Read(buf)
-			c.Close()
-		}
-	}()
+	netlab.Serve(node.Listen(t, "tcp", addr), func(c net.Conn) {
+		_, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"))
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, _ = c.Read(make([]byte, 1024))
+	})
 }

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
+	"github.com/netdiag/netdiag/internal/netlab"
 )
 
 func TestTLSProbeBadInput(t *testing.T) {
@@ -35,6 +35,7 @@ func TestTLSProbeBadInput(t *testing.T) {
 		{[]string{"tlsprobe", "--sni", "a.test", "--no-sni", "127.0.0.1"}, "cannot be used together"},
 		{[]string{"tlsprobe", "--min-days", "-3", "127.0.0.1"}, "--min-days"},
 		{[]string{"tlsprobe", "--http=health", "127.0.0.1"}, "must start with /"},
+		{[]string{"tlsprobe", "--http=/a\tb", "127.0.0.1"}, "must not contain spaces"},
 		{[]string{"tlsprobe", "--max-time", "0", "127.0.0.1"}, "--max-time"},
 		{[]string{"tlsprobe", "--ca", "/nonexistent/ca.pem", "127.0.0.1"}, "--ca: cannot read /nonexistent/ca.pem: no such file or directory"},
 		{[]string{"tlsprobe", "--ca", os.TempDir(), "127.0.0.1"}, "is a directory"},
@@ -43,30 +44,13 @@ func TestTLSProbeBadInput(t *testing.T) {
 		{[]string{"tlsprobe", "-6", "127.0.0.1"}, "not an IPv6 address"},
 	}
 	for _, c := range cases {
-		out, errOut, code := runCLI(t, c.args...)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", c.args, code, errOut)
-		}
-		if out != "" {
-			t.Errorf("%v: stdout %q", c.args, out)
-		}
-		if !strings.HasPrefix(errOut, "netdiag: ") || !strings.Contains(errOut, c.says) {
-			t.Errorf("%v: stderr %q does not say %q", c.args, errOut, c.says)
-		}
+		checkUsageError(t, c.args, c.says)
 	}
 }
 
 func TestTLSProbeHelp(t *testing.T) {
-	out, _, code := runCLI(t, "tlsprobe", "--help")
-	if code != 0 {
-		t.Fatalf("exit %d", code)
-	}
-	for _, want := range []string{"Examples:", "--sni", "--ca", "--quick", "--http", "--enum", "--min-days", "--expect-version",
-		"--require-resumption", "--max-handshake", "cert-chain-incomplete", "ServerHelloDone"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("help lacks %q", want)
-		}
-	}
+	checkHelp(t, []string{"tlsprobe"}, "Examples:", "--sni", "--ca", "--quick", "--http", "--enum", "--min-days", "--expect-version",
+		"--require-resumption", "--max-handshake", "cert-chain-incomplete", "ServerHelloDone")
 }
 
 // testServer serves TLS 1.2 on loopback with a certificate for
@@ -101,22 +85,12 @@ func testServer(t *testing.T, notAfter time.Time) (addr, caFile string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				tc := tls.Server(c, cfg)
-				_ = tc.SetDeadline(time.Now().Add(5 * time.Second))
-				if tc.Handshake() == nil {
-					_, _ = io.Copy(io.Discard, tc)
-				}
-			}()
+	netlab.Serve(ln, func(c net.Conn) {
+		tc := tls.Server(c, cfg)
+		if tc.Handshake() == nil {
+			_, _ = io.Copy(io.Discard, tc)
 		}
-	}()
+	})
 	return ln.Addr().String(), caFile
 }
 
@@ -176,18 +150,10 @@ func TestTLSProbeNotTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n"))
-			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-			_, _ = io.Copy(io.Discard, c)
-			c.Close()
-		}
-	}()
+	netlab.Serve(ln, func(c net.Conn) {
+		_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n"))
+		_, _ = io.Copy(io.Discard, c)
+	})
 	out, _, code := runCLI(t, "tlsprobe", "--json", "--quick", ln.Addr().String())
 	var m struct {
 		Failure struct{ Layer, Reason, Detail string }
@@ -198,34 +164,5 @@ func TestTLSProbeNotTLS(t *testing.T) {
 	}
 	if code != 1 || m.Healthy || m.Failure.Reason != "not-tls" || !strings.Contains(m.Failure.Detail, "SSH") {
 		t.Errorf("exit %d, %+v", code, m)
-	}
-}
-
-// TestTLSProbeHTTPPathArgument: --http takes an optional PATH, also as
-// the next argument.
-func TestTLSProbeHTTPPathArgument(t *testing.T) {
-	cases := []struct {
-		args         []string
-		target, path string
-	}{
-		{[]string{"--http", "/health", "a.test"}, "a.test", "/health"},
-		{[]string{"a.test", "--http", "/health"}, "a.test", "/health"},
-		{[]string{"--http=/health", "a.test"}, "a.test", "/health"},
-		{[]string{"a.test", "--http"}, "a.test", "/"},
-	}
-	for _, c := range cases {
-		o := &tlsprobeOptions{}
-		cmd := &cobra.Command{}
-		cmd.Flags().StringVar(&o.Path, "http", "", "")
-		cmd.Flags().Lookup("http").NoOptDefVal = "/"
-		if err := cmd.ParseFlags(c.args); err != nil {
-			t.Fatal(err)
-		}
-		if err := o.takeArgs(cmd, cmd.Flags().Args()); err != nil {
-			t.Fatalf("%v: %v", c.args, err)
-		}
-		if o.Target != c.target || o.Path != c.path || !o.HTTP {
-			t.Errorf("%v: target %q, path %q, http %v", c.args, o.Target, o.Path, o.HTTP)
-		}
 	}
 }

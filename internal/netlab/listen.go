@@ -3,6 +3,7 @@ package netlab
 import (
 	"net"
 	"testing"
+	"time"
 )
 
 // Listen opens a listener inside the node's namespace (through Do) and
@@ -10,7 +11,7 @@ import (
 // the socket stays in the namespace wherever it is used from. Example:
 //
 //	ln := lab.Servers[0].Listen(t, "tcp", "198.18.1.10:8080")
-//	go func() { c, _ := ln.Accept(); ...; c.Close() }()
+//	netlab.Serve(ln, func(c net.Conn) { ... })
 func (n *Node) Listen(t testing.TB, network, address string) net.Listener {
 	t.Helper()
 	var ln net.Listener
@@ -24,6 +25,28 @@ func (n *Node) Listen(t testing.TB, network, address string) net.Listener {
 	}
 	t.Cleanup(func() { ln.Close() })
 	return ln
+}
+
+// ServeDeadline bounds each connection Serve hands out.
+const ServeDeadline = 10 * time.Second
+
+// Serve hands every connection ln accepts to handle, each on a goroutine
+// of its own with a deadline of ServeDeadline, and closes it when handle
+// returns. It returns at once; the serving stops when ln is closed.
+func Serve(ln net.Listener, handle func(net.Conn)) {
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(ServeDeadline))
+				handle(c)
+			}()
+		}
+	}()
 }
 
 // ListenPacket is Listen for packet sockets ("udp", "ip4:icmp", ...).

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netdiag/netdiag/internal/netlab"
 	"github.com/netdiag/netdiag/pkg/failure"
 )
 
@@ -166,19 +167,7 @@ func serve(t *testing.T, fn func(net.Conn)) netip.AddrPort {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				fn(c)
-			}()
-		}
-	}()
+	netlab.Serve(ln, fn)
 	return netip.MustParseAddrPort(ln.Addr().String())
 }
 

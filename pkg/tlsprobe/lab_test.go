@@ -477,19 +477,7 @@ func TestLabHostileServers(t *testing.T) {
 	l := newTLSLab(t)
 	serve := func(handle func(net.Conn)) netip.AddrPort {
 		port := uint16(l.port.Add(1))
-		ln := l.srv.Listen(t, "tcp", netip.AddrPortFrom(l.srv.Addr4, port).String())
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					defer c.Close()
-					handle(c)
-				}()
-			}
-		}()
+		netlab.Serve(l.srv.Listen(t, "tcp", netip.AddrPortFrom(l.srv.Addr4, port).String()), handle)
 		return netip.AddrPortFrom(l.srv.Addr4, port)
 	}
 	cases := []struct {
