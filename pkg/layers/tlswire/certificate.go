@@ -14,11 +14,7 @@ func (m *Certificate) Type() HandshakeType { return TypeCertificate }
 
 // ParseCertificate parses a whole TLS 1.2 Certificate message.
 func ParseCertificate(msg []byte) (*Certificate, error) {
-	m := new(Certificate)
-	if err := m.unmarshal(msg, Context{}); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return parseAs[Certificate](msg, Context{})
 }
 
 func (m *Certificate) unmarshal(msg []byte, _ Context) error {

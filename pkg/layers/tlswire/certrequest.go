@@ -27,11 +27,7 @@ func (m *CertificateRequest) Type() HandshakeType { return TypeCertificateReques
 // ParseCertificateRequest parses a whole CertificateRequest for the
 // negotiated version (the signature algorithm list appears in TLS 1.2).
 func ParseCertificateRequest(msg []byte, v Version) (*CertificateRequest, error) {
-	m := new(CertificateRequest)
-	if err := m.unmarshal(msg, Context{Version: v}); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return parseAs[CertificateRequest](msg, Context{Version: v})
 }
 
 func (m *CertificateRequest) unmarshal(msg []byte, ctx Context) error {

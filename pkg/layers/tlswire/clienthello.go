@@ -47,11 +47,7 @@ func (m *ClientHello) Type() HandshakeType { return TypeClientHello }
 
 // ParseClientHello parses a whole ClientHello message, header included.
 func ParseClientHello(msg []byte) (*ClientHello, error) {
-	m := new(ClientHello)
-	if err := m.unmarshal(msg, Context{}); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return parseAs[ClientHello](msg, Context{})
 }
 
 func (m *ClientHello) unmarshal(msg []byte, _ Context) error {
@@ -61,15 +57,10 @@ func (m *ClientHello) unmarshal(msg []byte, _ Context) error {
 	if err != nil {
 		return err
 	}
-	var v uint16
 	var suites []uint16
 	var ok bool
-	if !s.ReadUint16(&v) || !s.CopyBytes(m.Random[:]) {
-		return malformed(what, "truncated version or random")
-	}
-	m.Version = Version(v)
-	if m.SessionID, ok = readUint8Vector(&s); !ok || len(m.SessionID) > 32 {
-		return malformed(what, "bad session ID")
+	if err := readHelloStart(&s, what, &m.Version, &m.Random, &m.SessionID); err != nil {
+		return err
 	}
 	if suites, ok = readUint16List(&s, 2); !ok {
 		return malformed(what, "bad cipher suite list")

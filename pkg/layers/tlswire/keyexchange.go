@@ -43,11 +43,7 @@ func (m *ServerKeyExchange) Type() HandshakeType { return TypeServerKeyExchange 
 // ParseServerKeyExchange parses a whole ServerKeyExchange message for the
 // negotiated suite and version.
 func ParseServerKeyExchange(msg []byte, ctx Context) (*ServerKeyExchange, error) {
-	m := new(ServerKeyExchange)
-	if err := m.unmarshal(msg, ctx); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return parseAs[ServerKeyExchange](msg, ctx)
 }
 
 func (m *ServerKeyExchange) unmarshal(msg []byte, ctx Context) error {
@@ -197,11 +193,7 @@ func (m *ClientKeyExchange) Type() HandshakeType { return TypeClientKeyExchange 
 // ParseClientKeyExchange parses a whole ClientKeyExchange for the
 // negotiated suite and version.
 func ParseClientKeyExchange(msg []byte, ctx Context) (*ClientKeyExchange, error) {
-	m := new(ClientKeyExchange)
-	if err := m.unmarshal(msg, ctx); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return parseAs[ClientKeyExchange](msg, ctx)
 }
 
 func (m *ClientKeyExchange) unmarshal(msg []byte, ctx Context) error {

@@ -21,6 +21,18 @@ type Context struct {
 	Suite   CipherSuite // the negotiated suite; 0 before ServerHello
 }
 
+// parseAs parses a whole message of type M, header included, for ctx.
+func parseAs[M any, PM interface {
+	*M
+	unmarshal([]byte, Context) error
+}](msg []byte, ctx Context) (*M, error) {
+	m := PM(new(M))
+	if err := m.unmarshal(msg, ctx); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // ParseMessage parses a whole handshake message (header included), as
 // returned by Reassembler.Next, into its struct. Types this package does not
 // model come back as *OpaqueMessage. The returned message keeps references
@@ -151,6 +163,21 @@ func readUint16List(s *cryptobyte.String, prefix int) ([]uint16, bool) {
 		out = append(out, v)
 	}
 	return out, true
+}
+
+// readHelloStart reads the fields both hellos begin with: the legacy
+// version, the random and a session ID of at most 32 bytes.
+func readHelloStart(s *cryptobyte.String, what string, version *Version, random *[32]byte, sessionID *[]byte) error {
+	var v uint16
+	if !s.ReadUint16(&v) || !s.CopyBytes(random[:]) {
+		return malformed(what, "truncated version or random")
+	}
+	*version = Version(v)
+	var ok bool
+	if *sessionID, ok = readUint8Vector(s); !ok || len(*sessionID) > 32 {
+		return malformed(what, "bad session ID")
+	}
+	return nil
 }
 
 func readUint8Vector(s *cryptobyte.String) ([]byte, bool) {

@@ -74,11 +74,7 @@ func (m *ServerHello) DowngradeSentinel() bool {
 
 // ParseServerHello parses a whole ServerHello message, header included.
 func ParseServerHello(msg []byte) (*ServerHello, error) {
-	m := new(ServerHello)
-	if err := m.unmarshal(msg, Context{}); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return parseAs[ServerHello](msg, Context{})
 }
 
 func (m *ServerHello) unmarshal(msg []byte, _ Context) error {
@@ -88,14 +84,9 @@ func (m *ServerHello) unmarshal(msg []byte, _ Context) error {
 	if err != nil {
 		return err
 	}
-	var v, suite uint16
-	var ok bool
-	if !s.ReadUint16(&v) || !s.CopyBytes(m.Random[:]) {
-		return malformed(what, "truncated version or random")
-	}
-	m.Version = Version(v)
-	if m.SessionID, ok = readUint8Vector(&s); !ok || len(m.SessionID) > 32 {
-		return malformed(what, "bad session ID")
+	var suite uint16
+	if err := readHelloStart(&s, what, &m.Version, &m.Random, &m.SessionID); err != nil {
+		return err
 	}
 	if !s.ReadUint16(&suite) || !s.ReadUint8(&m.CompressionMethod) {
 		return malformed(what, "truncated cipher suite or compression")

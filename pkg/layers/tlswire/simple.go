@@ -79,11 +79,7 @@ func (m *NewSessionTicket) Type() HandshakeType { return TypeNewSessionTicket }
 
 // ParseNewSessionTicket parses a whole TLS 1.2 NewSessionTicket.
 func ParseNewSessionTicket(msg []byte) (*NewSessionTicket, error) {
-	m := new(NewSessionTicket)
-	if err := m.unmarshal(msg, Context{}); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return parseAs[NewSessionTicket](msg, Context{})
 }
 
 // Marshal implements Message.
@@ -121,11 +117,7 @@ func (m *CertificateStatus) Type() HandshakeType { return TypeCertificateStatus 
 
 // ParseCertificateStatus parses a whole CertificateStatus message.
 func ParseCertificateStatus(msg []byte) (*CertificateStatus, error) {
-	m := new(CertificateStatus)
-	if err := m.unmarshal(msg, Context{}); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return parseAs[CertificateStatus](msg, Context{})
 }
 
 // Marshal implements Message.
@@ -152,27 +144,15 @@ func (m *CertificateStatus) unmarshal(msg []byte, _ Context) error {
 
 // ParseHelloRequest parses a whole HelloRequest message.
 func ParseHelloRequest(msg []byte) (*HelloRequest, error) {
-	m := new(HelloRequest)
-	if err := m.unmarshal(msg, Context{}); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return parseAs[HelloRequest](msg, Context{})
 }
 
 // ParseServerHelloDone parses a whole ServerHelloDone message.
 func ParseServerHelloDone(msg []byte) (*ServerHelloDone, error) {
-	m := new(ServerHelloDone)
-	if err := m.unmarshal(msg, Context{}); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return parseAs[ServerHelloDone](msg, Context{})
 }
 
 // ParseFinished parses a whole Finished message.
 func ParseFinished(msg []byte) (*Finished, error) {
-	m := new(Finished)
-	if err := m.unmarshal(msg, Context{}); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return parseAs[Finished](msg, Context{})
 }
