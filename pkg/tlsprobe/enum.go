@@ -3,7 +3,6 @@ package tlsprobe
 import (
 	"context"
 	"errors"
-	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -147,19 +146,7 @@ func newEnumerator(addr netip.AddrPort, serverName string, o EnumOptions) *enume
 		o.ChunkSize = defaultChunk
 	}
 	o.ChunkSize = min(o.ChunkSize, maxChunk)
-	if o.StepTimeout <= 0 {
-		o.StepTimeout = 2 * time.Second
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Dial == nil {
-		d := &net.Dialer{}
-		o.Dial = d.DialContext
-	}
-	if o.MaxMessage <= 0 {
-		o.MaxMessage = tlswire.DefaultMaxMessage
-	}
+	connDefaults(&o.StepTimeout, &o.MaxMessage, &o.Dial, &o.Now)
 	return &enumerator{addr: addr.String(), serverName: serverName, o: o, sem: make(chan struct{}, o.Concurrency)}
 }
 

@@ -159,21 +159,9 @@ func (o *Options) defaults() Options {
 	// A fully qualified name ("www.example.test.") is sent and checked
 	// without its trailing dot, as RFC 6066 wants SNI and as curl does.
 	c.ServerName = strings.TrimSuffix(c.ServerName, ".")
-	if c.StepTimeout <= 0 {
-		c.StepTimeout = 2 * time.Second
-	}
+	connDefaults(&c.StepTimeout, &c.MaxMessage, &c.Dial, &c.Now)
 	if c.Timeout <= 0 {
 		c.Timeout = 30 * time.Second
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Dial == nil {
-		d := &net.Dialer{}
-		c.Dial = d.DialContext
-	}
-	if c.MaxMessage <= 0 {
-		c.MaxMessage = tlswire.DefaultMaxMessage
 	}
 	if c.ALPN == nil {
 		c.ALPN = []string{"h2", "http/1.1"}
@@ -185,6 +173,25 @@ func (o *Options) defaults() Options {
 		c.HTTPPath = "/"
 	}
 	return c
+}
+
+// connDefaults fills in the connection settings that Options and
+// EnumOptions share: 2 s per step, tlswire's message bound, a plain
+// net.Dialer and the system clock.
+func connDefaults(step *time.Duration, maxMessage *int, dial *DialFunc, now *func() time.Time) {
+	if *step <= 0 {
+		*step = 2 * time.Second
+	}
+	if *maxMessage <= 0 {
+		*maxMessage = tlswire.DefaultMaxMessage
+	}
+	if *dial == nil {
+		d := &net.Dialer{}
+		*dial = d.DialContext
+	}
+	if *now == nil {
+		*now = time.Now
+	}
 }
 
 // Probe examines the TLS service at addr. target is the host as the user
