@@ -1,20 +1,19 @@
 package tlsprobe
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"testing/cryptotest"
 	"time"
+
+	"github.com/netdiag/netdiag/internal/transcript"
 )
 
 // TestMain bounds how long the fuzzer minimizes each new input, unless
@@ -46,28 +45,16 @@ func serverSides(f *testing.F) [][]byte {
 	}
 	var out [][]byte
 	for _, name := range files {
-		fh, err := os.Open(name)
+		segs, err := transcript.Read(name)
 		if err != nil {
 			f.Fatal(err)
 		}
 		var server []byte
-		conn := -1
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "# connection"):
-				conn++
-			case conn == 0 && strings.HasPrefix(line, "< "):
-				b, err := hex.DecodeString(line[2:])
-				if err != nil {
-					f.Fatal(err)
-				}
-				server = append(server, b...)
+		for _, s := range segs {
+			if s.Conn == 0 && !s.FromClient {
+				server = append(server, s.Data...)
 			}
 		}
-		fh.Close()
 		out = append(out, server)
 	}
 	return out

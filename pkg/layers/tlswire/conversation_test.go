@@ -70,8 +70,8 @@ func TestConversationByteByByte(t *testing.T) {
 			segs := loadTranscript(t, name)
 			var bytewise []segment
 			for _, s := range segs {
-				for i := range s.data {
-					bytewise = append(bytewise, segment{s.conn, s.fromClient, s.data[i : i+1]})
+				for i := range s.Data {
+					bytewise = append(bytewise, segment{Conn: s.Conn, FromClient: s.FromClient, Data: s.Data[i : i+1]})
 				}
 			}
 			whole, split := flatten(replay(t, segs)), flatten(replay(t, bytewise))

@@ -48,7 +48,7 @@ func roundTrip(t *testing.T, m Message, ctx Context) {
 func FuzzParseRecordHeader(f *testing.F) {
 	for _, name := range transcriptNames(f) {
 		for _, s := range loadTranscript(f, name) {
-			f.Add(s.data[:min(len(s.data), RecordHeaderLen)])
+			f.Add(s.Data[:min(len(s.Data), RecordHeaderLen)])
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -221,13 +221,13 @@ func FuzzConversation(f *testing.F) {
 	for _, name := range transcriptNames(f) {
 		var client, server []byte
 		for _, s := range loadTranscript(f, name) {
-			if s.conn != 0 {
+			if s.Conn != 0 {
 				break
 			}
-			if s.fromClient {
-				client = append(client, s.data...)
+			if s.FromClient {
+				client = append(client, s.Data...)
 			} else {
-				server = append(server, s.data...)
+				server = append(server, s.Data...)
 			}
 		}
 		f.Add(client, server, uint16(7))

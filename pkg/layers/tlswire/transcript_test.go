@@ -1,12 +1,11 @@
 package tlswire
 
 import (
-	"bufio"
-	"encoding/hex"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/netdiag/netdiag/internal/transcript"
 )
 
 // The captures under testdata/tls are real handshakes recorded by
@@ -15,43 +14,15 @@ import (
 const captureDir = "../../../testdata/tls"
 
 // segment is one TCP payload of a capture.
-type segment struct {
-	conn       int
-	fromClient bool
-	data       []byte
-}
+type segment = transcript.Segment
 
 func loadTranscript(t testing.TB, name string) []segment {
 	t.Helper()
-	f, err := os.Open(filepath.Join(captureDir, name+".hex"))
+	segs, err := transcript.Read(filepath.Join(captureDir, name+".hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []segment
-	conn := -1
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "# connection"):
-			conn++
-		case strings.HasPrefix(line, "> "), strings.HasPrefix(line, "< "):
-			b, err := hex.DecodeString(line[2:])
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			out = append(out, segment{conn: conn, fromClient: line[0] == '>', data: b})
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(out) == 0 {
-		t.Fatalf("%s: empty transcript", name)
-	}
-	return out
+	return segs
 }
 
 func transcriptNames(t testing.TB) []string {
@@ -82,17 +53,17 @@ func replay(t testing.TB, segs []segment) []observed {
 	convs := map[int]*Conversation{}
 	var out []observed
 	for _, s := range segs {
-		c := convs[s.conn]
+		c := convs[s.Conn]
 		if c == nil {
 			c = &Conversation{}
-			convs[s.conn] = c
+			convs[s.Conn] = c
 		}
 		dir := 1
-		if s.fromClient {
+		if s.FromClient {
 			dir = 0
 		}
-		recs, msgs, err := c.Feed(dir, s.data)
-		out = append(out, observed{s.conn, s.fromClient, recs, msgs, err})
+		recs, msgs, err := c.Feed(dir, s.Data)
+		out = append(out, observed{s.Conn, s.FromClient, recs, msgs, err})
 	}
 	return out
 }
