@@ -163,28 +163,9 @@ func (ip *IPv4) DecodeFromBytes(data []byte) error {
 }
 
 func decodeIPv4Options(opts []IPv4Option, b []byte) ([]IPv4Option, bool) {
-	for len(b) > 0 {
-		t := IPv4OptionType(b[0])
-		switch t {
-		case IPv4OptionEOL:
-			return append(opts, IPv4Option{Type: t, Length: 1}), false
-		case IPv4OptionNOP:
-			opts = append(opts, IPv4Option{Type: t, Length: 1})
-			b = b[1:]
-			continue
-		}
-		if len(b) < 2 || int(b[1]) < 2 || int(b[1]) > len(b) {
-			l := uint8(0)
-			if len(b) >= 2 {
-				l = b[1]
-			}
-			return append(opts, IPv4Option{Type: t, Length: l, Data: b[min(2, len(b)):]}), true
-		}
-		n := int(b[1])
-		opts = append(opts, IPv4Option{Type: t, Length: b[1], Data: b[2:n]})
-		b = b[n:]
-	}
-	return opts, false
+	return decodeOptions(opts, b, IPv4OptionEOL, IPv4OptionNOP, func(t IPv4OptionType, l uint8, d []byte) IPv4Option {
+		return IPv4Option{Type: t, Length: l, Data: d}
+	})
 }
 
 // HeaderLen is the header length in bytes, from IHL.

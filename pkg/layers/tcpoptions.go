@@ -66,28 +66,9 @@ type TCPOption struct {
 }
 
 func decodeTCPOptions(opts []TCPOption, b []byte) ([]TCPOption, bool) {
-	for len(b) > 0 {
-		k := TCPOptionKind(b[0])
-		switch k {
-		case TCPOptionEOL:
-			return append(opts, TCPOption{Kind: k, Length: 1}), false
-		case TCPOptionNOP:
-			opts = append(opts, TCPOption{Kind: k, Length: 1})
-			b = b[1:]
-			continue
-		}
-		if len(b) < 2 || int(b[1]) < 2 || int(b[1]) > len(b) {
-			l := uint8(0)
-			if len(b) >= 2 {
-				l = b[1]
-			}
-			return append(opts, TCPOption{Kind: k, Length: l, Data: b[min(2, len(b)):]}), true
-		}
-		n := int(b[1])
-		opts = append(opts, TCPOption{Kind: k, Length: b[1], Data: b[2:n]})
-		b = b[n:]
-	}
-	return opts, false
+	return decodeOptions(opts, b, TCPOptionEOL, TCPOptionNOP, func(k TCPOptionKind, l uint8, d []byte) TCPOption {
+		return TCPOption{Kind: k, Length: l, Data: d}
+	})
 }
 
 func tcpOptionsLen(opts []TCPOption) int {
