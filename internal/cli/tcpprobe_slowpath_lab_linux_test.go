@@ -1,9 +1,11 @@
 package cli_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -41,7 +43,19 @@ type synResponder struct {
 	seen map[synKey]int
 	// plan chooses the answer to the nth copy (from 1) of a SYN to port.
 	plan func(port uint16, nth int) synAnswer
+	// marks are the markers sync waits for, by token.
+	marks map[uint64]chan struct{}
+	// capture is the packet socket the SYNs are read from.
+	capture syscall.RawConn
 }
+
+// markPort is where sync's marker datagrams go (the discard port; the
+// node's kernel answers them with port unreachable, which is harmless).
+const markPort = 9
+
+// captureBuffer is the capture socket's receive buffer: room for every
+// packet of a scan even while the responder is not scheduled.
+const captureBuffer = 8 << 20
 
 func startSYNResponder(t *testing.T, node *netlab.Node, lo, hi uint16, plan func(port uint16, nth int) synAnswer) *synResponder {
 	t.Helper()
@@ -54,6 +68,9 @@ add rule inet synresponder in tcp dport %d-%d drop
 		var err error
 		// A packet socket sees the SYN before the input rule drops it.
 		if capture, err = unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL))); err != nil {
+			return err
+		}
+		if err = unix.SetsockoptInt(capture, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, captureBuffer); err != nil {
 			return err
 		}
 		if raw4, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW); err != nil {
@@ -70,7 +87,7 @@ add rule inet synresponder in tcp dport %d-%d drop
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &synResponder{seen: map[synKey]int{}, plan: plan}
+	r := &synResponder{seen: map[synKey]int{}, plan: plan, marks: map[uint64]chan struct{}{}, capture: rc}
 	done := make(chan struct{})
 	var timers sync.WaitGroup
 	t.Cleanup(func() {
@@ -100,7 +117,19 @@ add rule inet synresponder in tcp dport %d-%d drop
 			if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_HOST {
 				continue
 			}
-			if pkt.Decode(layers.LinkTypeRaw, buf[:n]) != nil || !pkt.Has(layers.LayerTCP) {
+			if pkt.Decode(layers.LinkTypeRaw, buf[:n]) != nil {
+				continue
+			}
+			if pkt.Has(layers.LayerUDP) && pkt.UDP.DstPort == markPort && len(pkt.Payload) == 8 {
+				r.mu.Lock()
+				ch := r.marks[binary.BigEndian.Uint64(pkt.Payload)]
+				r.mu.Unlock()
+				if ch != nil {
+					close(ch)
+				}
+				continue
+			}
+			if !pkt.Has(layers.LayerTCP) {
 				continue
 			}
 			tcp := pkt.TCP
@@ -141,6 +170,53 @@ add rule inet synresponder in tcp dport %d-%d drop
 		}
 	}()
 	return r
+}
+
+// sync returns once the responder has read every packet that reached its
+// node before the call. netdiag's exit does not say that: the responder
+// is a goroutine of the test, and on a loaded machine it may not have
+// read the last SYNs of a scan (the silent port's retransmission, sent a
+// retransmission timeout before netdiag ends) when the counts are looked
+// at. So the client sends a marker datagram to addr, which the capture
+// socket queues behind them, and sync waits until the responder has read
+// it. A capture socket that ran out of room would leave the counts
+// incomplete: the test fails saying so.
+func (r *synResponder) sync(t *testing.T, from *netlab.Node, addr netip.Addr) {
+	t.Helper()
+	token := rand.Uint64()
+	seen := make(chan struct{})
+	r.mu.Lock()
+	r.marks[token] = seen
+	r.mu.Unlock()
+	err := from.Do(func() error {
+		c, err := net.Dial("udp", netip.AddrPortFrom(addr, markPort).String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write(binary.BigEndian.AppendUint64(nil, token))
+		return err
+	})
+	if err != nil {
+		t.Fatalf("SYN responder marker: %v", err)
+	}
+	select {
+	case <-seen:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the SYN responder did not read its marker within 30 s")
+	}
+	var (
+		stats *unix.TpacketStats
+		serr  error
+	)
+	if err := r.capture.Control(func(fd uintptr) {
+		stats, serr = unix.GetsockoptTpacketStats(int(fd), unix.SOL_PACKET, unix.PACKET_STATISTICS)
+	}); err != nil || serr != nil {
+		t.Fatalf("SYN responder capture statistics: %v %v", err, serr)
+	}
+	if stats.Drops > 0 {
+		t.Fatalf("the SYN responder's capture socket dropped %d packets: its counts are incomplete", stats.Drops)
+	}
 }
 
 // copies returns how many copies of SYNs to port the responder saw, per
@@ -220,6 +296,7 @@ func TestLabTCPProbeSYNSlowPath(t *testing.T) {
 		if code != 1 {
 			t.Fatalf("%s: exit %d\n%s%s", addr, code, out, errOut)
 		}
+		resp.sync(t, lab.Client, addr)
 		probes := probesByPort(t, jsonLines(t, out))
 		for port := lo; port <= hi; port++ {
 			p := probes[port]
