@@ -9,21 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5} COUNT=${COUNT:-200} INTERVAL=${INTERVAL:-0.01}
 
-[ "$(id -u)" -eq 0 ] || { echo "$0: run as root (network namespaces, raw sockets)" >&2; exit 1; }
-work=$(mktemp -d)
-suffix=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
-client=nd-benchc-$suffix server=nd-benchs-$suffix
-cleanup() { ip netns del "$client" 2>/dev/null || true; ip netns del "$server" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/netdiag" ./cmd/netdiag
-
-ip netns add "$client"
-ip netns add "$server"
-ip link add eth0 netns "$client" type veth peer name eth0 netns "$server"
-ip -n "$client" addr add 198.18.0.2/24 dev eth0
-ip -n "$server" addr add 198.18.0.10/24 dev eth0
-for ns in "$client" "$server"; do ip -n "$ns" link set lo up; ip -n "$ns" link set eth0 up; done
+. bench/lib.sh
+bench_init "$0" ip ping python3
+bench_netns client server
+bench_link "$client" 198.18.0.2/24 "$server" 198.18.0.10/24
 ip netns exec "$client" ping -c 1 -W 2 198.18.0.10 >/dev/null   # resolve ARP first
 
 in_client() { ip netns exec "$client" "$@"; }

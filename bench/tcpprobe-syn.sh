@@ -14,36 +14,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${RUNS:-15}
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench/tcpprobe-syn.sh: run as root: it builds network namespaces" >&2
-	exit 1
-fi
-for tool in ip nft nmap socat; do
-	command -v "$tool" >/dev/null || { echo "bench/tcpprobe-syn.sh: $tool is missing" >&2; exit 1; }
-done
-
-work=$(mktemp -d)
-sfx=$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
-C=nd-bc-$sfx R=nd-br-$sfx H=nd-bh-$sfx
-cleanup() {
-	for ns in $C $R $H; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/netdiag" ./cmd/netdiag
-
-ip netns add "$C"; ip netns add "$R"; ip netns add "$H"
+. bench/lib.sh
+bench_init bench/tcpprobe-syn.sh ip nft nmap socat
+bench_netns C R H
 ip link add c0 netns "$C" type veth peer name r0 netns "$R"
 ip link add h0 netns "$H" type veth peer name r1 netns "$R"
 ip -n "$C" addr add 198.18.0.2/24 dev c0
 ip -n "$R" addr add 198.18.0.1/24 dev r0
 ip -n "$R" addr add 198.18.1.1/24 dev r1
 ip -n "$H" addr add 198.18.1.10/24 dev h0
-for ns in $C $R $H; do ip -n "$ns" link set lo up; done
 ip -n "$C" link set c0 up; ip -n "$R" link set r0 up; ip -n "$R" link set r1 up; ip -n "$H" link set h0 up
 ip -n "$C" route add default via 198.18.0.1
 ip -n "$H" route add default via 198.18.1.1

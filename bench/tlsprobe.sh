@@ -19,34 +19,10 @@ cd "$(dirname "$0")/.."
 
 runs=${RUNS:-20}
 enum_runs=${ENUM_RUNS:-5}
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench/tlsprobe.sh: run as root: it builds network namespaces" >&2
-	exit 1
-fi
-for tool in ip openssl sslscan python3; do
-	command -v "$tool" >/dev/null || { echo "bench/tlsprobe.sh: $tool is missing" >&2; exit 1; }
-done
-
-work=$(mktemp -d)
-sfx=$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
-C=nd-tc-$sfx S=nd-ts-$sfx
-cleanup() {
-	for ns in $C $S; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/netdiag" ./cmd/netdiag
-
-ip netns add "$C"; ip netns add "$S"
-ip link add c0 netns "$C" type veth peer name s0 netns "$S"
-ip -n "$C" addr add 198.18.0.2/24 dev c0
-ip -n "$S" addr add 198.18.0.10/24 dev s0
-for ns in $C $S; do ip -n "$ns" link set lo up; done
-ip -n "$C" link set c0 up; ip -n "$S" link set s0 up
+. bench/lib.sh
+bench_init bench/tlsprobe.sh ip openssl sslscan python3
+bench_netns C S
+bench_link "$C" 198.18.0.2/24 "$S" 198.18.0.10/24
 
 # A root and an RSA 2048 server certificate for server.test.
 cd "$work"
