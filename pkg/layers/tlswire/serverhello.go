@@ -132,8 +132,9 @@ func (m *ServerHello) parseExtension(t ExtensionType, data cryptobyte.String) er
 		}
 		m.TicketSupported = true
 	case ExtSupportedVersions:
+		// Zero stands for "absent" in the struct; no version is numbered 0.
 		var v uint16
-		if !data.ReadUint16(&v) || !data.Empty() {
+		if !data.ReadUint16(&v) || !data.Empty() || v == 0 {
 			return bad("want one version")
 		}
 		m.SupportedVersion = Version(v)
@@ -141,6 +142,11 @@ func (m *ServerHello) parseExtension(t ExtensionType, data cryptobyte.String) er
 		var g uint16
 		if !data.ReadUint16(&g) {
 			return bad("truncated")
+		}
+		if g == 0 {
+			// Group 0 is reserved (RFC 8446, 4.2.7); zero also stands
+			// for "absent" in the struct.
+			return bad("reserved group 0")
 		}
 		m.KeyShare.Group = Group(g)
 		if !m.IsHelloRetryRequest() {
