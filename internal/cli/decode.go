@@ -62,6 +62,9 @@ Views:
               close checked (SYN-ACK and ACK numbers, FINs acknowledged); with filters,
               of the packets that pass them
 
+Filters, all of which must hold: --proto, --host, --port, --conversation N, and -4 or
+-6 for IPv4 or IPv6 packets only.
+
 --hex decodes one frame given as hex: plain hex, or the output of od -Ax -tx1, xxd or
 tcpdump -xx (one frame per packet of a tcpdump dump). Frames are Ethernet unless
 --link says otherwise (tcpdump -x leaves the link layer out: use --link ip).
@@ -96,6 +99,12 @@ the problem is reported on stderr with the packet number and byte offset.`,
 				opts.File = args[0]
 			}
 			opts.JSON = a.global.JSON
+			switch {
+			case a.global.IPv4:
+				opts.filter.IPVersion = 4
+			case a.global.IPv6:
+				opts.filter.IPVersion = 6
+			}
 			if err := opts.validate(cmd); err != nil {
 				return err
 			}

@@ -336,6 +336,16 @@ func TestFilter(t *testing.T) {
 			t.Errorf("%s: %d packets, want %d", c.name, got, c.want)
 		}
 	}
+	// -4 and -6 keep packets by their outer IP version and combine with
+	// the other conditions (this capture has IPv4, MLD over IPv6 and ARP).
+	v4, v6 := count(Filter{IPVersion: 4}), count(Filter{IPVersion: 6})
+	if v4 != count(Filter{Protos: []string{"ipv4"}}) || v6 != count(Filter{Protos: []string{"ipv6"}}) ||
+		v4 == 0 || v6 == 0 || v4+v6 != count(Filter{Protos: []string{"ip"}}) {
+		t.Errorf("IPv4 only %d, IPv6 only %d packets: not the capture's split by IP version", v4, v6)
+	}
+	if n := count(Filter{IPVersion: 4, Protos: []string{"arp"}}); n != 0 {
+		t.Errorf("IPv4 and ARP: %d packets", n)
+	}
 	if _, err := ParseProtos("tcp,bogus"); err == nil {
 		t.Error("ParseProtos accepted an unknown name")
 	}

@@ -23,6 +23,9 @@ type Filter struct {
 	Ports []uint16
 	// Conversation: the packet belongs to this conversation.
 	Conversation int
+	// IPVersion, 4 or 6, keeps only packets whose (outer) network layer
+	// is that version of IP, as -4 and -6 ask; 0 keeps every packet.
+	IPVersion int
 }
 
 // protoNames are the names Filter.Protos accepts.
@@ -80,6 +83,11 @@ func (ft *Filter) Match(f *Frame) bool {
 		return false
 	}
 	p := &f.Packet
+	switch {
+	case ft.IPVersion == 4 && p.NetworkLayer() != layers.LayerIPv4,
+		ft.IPVersion == 6 && p.NetworkLayer() != layers.LayerIPv6:
+		return false
+	}
 	if len(ft.Protos) > 0 && !ft.matchProto(f) {
 		return false
 	}
