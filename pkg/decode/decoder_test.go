@@ -352,7 +352,7 @@ func TestFilter(t *testing.T) {
 	if _, err := ParsePort("65536"); err == nil {
 		t.Error("ParsePort accepted 65536")
 	}
-	if _, err := ParseHost("example.com"); err == nil {
+	if _, err := ParseHost("web.lab.test"); err == nil {
 		t.Error("ParseHost accepted a name")
 	}
 }
