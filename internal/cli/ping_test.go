@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -349,5 +350,38 @@ func TestPingHealthyExitsZero(t *testing.T) {
 	code := Run(context.Background(), []string{"ping", "-c", "1", "198.18.1.10"}, &Streams{Out: &out, Err: &errb, Getenv: func(string) string { return "" }})
 	if code != 0 || errb.Len() != 0 || strings.Contains(out.String(), "diagnosis") {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+}
+
+// A ping run uses one Go processor, so that no runtime thread parked in
+// epoll_wait is woken inside the timed send (see oneProc), unless the user
+// chose GOMAXPROCS; either way the setting is back afterwards.
+func TestPingRunsOnOneProcessor(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	rep := &ping.Report{Elapsed: time.Second, Results: []ping.Result{{Healthy: true,
+		Stats: ping.Stats{Transmitted: 1, Received: 1, Min: ms, Avg: ms, Max: ms, P50: ms, P95: ms}}}}
+	for _, c := range []struct {
+		env  string
+		want int
+	}{{"", 1}, {"3", before}} {
+		during := 0
+		fakeProbe(t, func(ping.Config) { during = runtime.GOMAXPROCS(0) }, nil, rep, nil)
+		var out, errb bytes.Buffer
+		getenv := func(k string) string {
+			if k == "GOMAXPROCS" {
+				return c.env
+			}
+			return ""
+		}
+		code := Run(context.Background(), []string{"ping", "-c", "1", "198.18.1.10"}, &Streams{Out: &out, Err: &errb, Getenv: getenv})
+		if code != 0 {
+			t.Fatalf("GOMAXPROCS=%q: exit %d\n%s%s", c.env, code, out.String(), errb.String())
+		}
+		if during != c.want {
+			t.Errorf("GOMAXPROCS=%q: the run had %d processors, want %d", c.env, during, c.want)
+		}
+		if after := runtime.GOMAXPROCS(0); after != before {
+			t.Errorf("GOMAXPROCS=%q: %d processors after the run, want %d as before", c.env, after, before)
+		}
 	}
 }
