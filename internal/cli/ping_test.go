@@ -357,7 +357,11 @@ func TestPingHealthyExitsZero(t *testing.T) {
 // epoll_wait is woken inside the timed send (see oneProc), unless the user
 // chose GOMAXPROCS; either way the setting is back afterwards.
 func TestPingRunsOnOneProcessor(t *testing.T) {
-	before := runtime.GOMAXPROCS(0)
+	// Two processors at least, so that the test tells the cases apart on
+	// a one-CPU machine too.
+	before := max(runtime.GOMAXPROCS(0), 2)
+	saved := runtime.GOMAXPROCS(before)
+	t.Cleanup(func() { runtime.GOMAXPROCS(saved) })
 	rep := &ping.Report{Elapsed: time.Second, Results: []ping.Result{{Healthy: true,
 		Stats: ping.Stats{Transmitted: 1, Received: 1, Min: ms, Avg: ms, Max: ms, P50: ms, P95: ms}}}}
 	for _, c := range []struct {
