@@ -182,6 +182,17 @@ func leftovers(suffix string, pids, inodes []string) []string {
 	for _, ino := range inodes {
 		want["net:["+ino+"]"] = true
 	}
+	// The kernel reuses the inode numbers of freed namespaces: a lab that
+	// another test package (running at the same time) made after this one
+	// was removed may have one of its numbers. A thread in such a lab is
+	// not this lab's leftover; netlab names every namespace it makes.
+	others, _ := filepath.Glob("/run/netns/*")
+	for _, o := range others {
+		var st syscall.Stat_t
+		if !strings.Contains(filepath.Base(o), suffix) && syscall.Stat(o, &st) == nil {
+			delete(want, "net:["+strconv.FormatUint(st.Ino, 10)+"]")
+		}
+	}
 	links, _ := filepath.Glob("/proc/[0-9]*/task/[0-9]*/ns/net")
 	for _, l := range links {
 		if target, err := os.Readlink(l); err == nil && want[target] {
